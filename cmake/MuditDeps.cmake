@@ -1,0 +1,26 @@
+# The Debian-packaged libraries of mudit::mudit. Included by the build and by the installed
+# muditConfig.cmake (where each lookup goes through find_dependency).
+include_guard(GLOBAL)
+
+if(COMMAND find_dependency)
+  macro(_mudit_find)
+    find_dependency(${ARGN})
+  endmacro()
+else()
+  macro(_mudit_find)
+    find_package(${ARGN} REQUIRED)
+  endmacro()
+endif()
+
+_mudit_find(yaml-cpp CONFIG)
+_mudit_find(fmt CONFIG)
+_mudit_find(spdlog CONFIG)
+_mudit_find(nlohmann_json CONFIG)
+_mudit_find(PkgConfig)
+
+# libsndfile, libsoxr, libebur128 and aubio ship pkg-config files only.
+foreach(mod sndfile soxr libebur128 aubio)
+  if(NOT TARGET PkgConfig::${mod})
+    pkg_check_modules(${mod} REQUIRED IMPORTED_TARGET GLOBAL ${mod})
+  endif()
+endforeach()

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The mudit binary's contract: --version, --help, exit codes and one-line errors, and the
+# config resolution users see through `mudit config`.
+set -u
+MUDIT=$1
+DATA=$2
+failures=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+check() {  # check NAME EXPECTED_STATUS COMMAND... ; stdout/stderr kept in $work/out, $work/err
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL $name: exit $got, wanted $want"; sed 's/^/  stderr: /' "$work/err" | head -5
+    failures=$((failures + 1))
+    return 1
+  fi
+  echo "ok   $name"
+}
+expect_in() {  # expect_in NAME FILE TEXT
+  if ! grep -qF -- "$3" "$2"; then
+    echo "FAIL $1: '$3' not in $(basename "$2")"; sed 's/^/  | /' "$2" | head -8
+    failures=$((failures + 1))
+  fi
+}
+one_line_stderr() {
+  local n
+  n=$(wc -l <"$work/err")
+  if [ "$n" != 1 ]; then echo "FAIL $1: stderr has $n lines"; cat "$work/err"; failures=$((failures + 1)); fi
+}
+
+check version 0 "$MUDIT" --version
+expect_in version "$work/out" "LibTorch 2."
+expect_in version "$work/out" "CUDA available:"
+expect_in version "$work/out" "mudit 0."
+
+check version-subcommand 0 "$MUDIT" version --threads 1
+expect_in version-subcommand "$work/out" "threads: 1"
+
+check help 0 "$MUDIT" --help
+expect_in help "$work/out" "version"
+expect_in help "$work/out" "config"
+
+check subcommand-help 0 "$MUDIT" config --help
+expect_in subcommand-help "$work/out" "--set"
+expect_in subcommand-help "$work/out" "--log-level"
+
+check unknown-command 2 "$MUDIT" nosuchcmd
+one_line_stderr unknown-command
+expect_in unknown-command "$work/err" "unknown command 'nosuchcmd'"
+
+check near-miss-command 2 "$MUDIT" confg
+expect_in near-miss-command "$work/err" "did you mean 'config'?"
+
+check unknown-flag 2 "$MUDIT" config --no-such-flag
+one_line_stderr unknown-flag
+
+check bad-device 2 "$MUDIT" version --device gpu7
+one_line_stderr bad-device
+expect_in bad-device "$work/err" "bad device 'gpu7'"
+
+check bad-log-level 2 "$MUDIT" version --log-level loud
+expect_in bad-log-level "$work/err" "unknown log level 'loud'"
+
+# Config resolution: include + merge + --set, written next to the outputs.
+check config-resolve 0 "$MUDIT" config --config "$DATA/config/experiment.yaml" \
+  --set model.depth=12 --set 'model.strides=[4, 4]' --out "$work/run"
+expect_in config-resolve "$work/out" "hidden: 512"
+expect_in config-resolve "$work/out" "depth: 12"
+expect_in config-resolve "$work/out" "strides: [4, 4]"
+expect_in config-resolve "$work/out" "lr: 0.0002"
+expect_in config-resolve "$work/run/config.yaml" "depth: 12"
+
+check config-missing-file 3 "$MUDIT" config --config "$work/absent.yaml"
+one_line_stderr config-missing-file
+expect_in config-missing-file "$work/err" "absent.yaml: no such file"
+
+check config-syntax 2 "$MUDIT" config --config "$DATA/config/broken.yaml"
+one_line_stderr config-syntax
+expect_in config-syntax "$work/err" "broken.yaml:"
+
+check config-bad-set 2 "$MUDIT" config --set nonsense
+expect_in config-bad-set "$work/err" "expected key.path=value"
+
+# A failed run leaves no output file behind.
+check config-no-partial 2 "$MUDIT" config --config "$DATA/config/broken.yaml" --out "$work/failed"
+if [ -e "$work/failed/config.yaml" ]; then echo "FAIL config-no-partial: output written"; failures=$((failures + 1)); fi
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all CLI checks passed"

@@ -1,0 +1,11 @@
+// One setup function per subcommand, each in tools/cmd_<name>.cpp.
+#pragma once
+
+#include "cli/cli.h"
+
+namespace mudit::cli {
+
+Runner setup_version(CLI::App& app, CommonOptions& common);
+Runner setup_config(CLI::App& app, CommonOptions& common);
+
+}  // namespace mudit::cli

@@ -1,0 +1,14 @@
+// The `mudit` binary: the table of subcommands, each defined in its own thin file.
+#include "cli/cli.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using mudit::cli::Command;
+  const std::vector<Command> commands = {
+      {"version", "print versions of mudit, LibTorch, CUDA, cuDNN and NCCL",
+       mudit::cli::setup_version},
+      {"config", "resolve config files, includes and --set overrides; print the YAML",
+       mudit::cli::setup_config},
+  };
+  return mudit::cli::run_main(argc, argv, commands);
+}
