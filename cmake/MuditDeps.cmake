@@ -18,8 +18,8 @@ _mudit_find(spdlog CONFIG)
 _mudit_find(nlohmann_json CONFIG)
 _mudit_find(PkgConfig)
 
-# libsndfile, libsoxr, libebur128 and aubio ship pkg-config files only.
-foreach(mod sndfile soxr libebur128 aubio)
+# libsndfile, libsoxr and libebur128 ship pkg-config files only.
+foreach(mod sndfile soxr libebur128)
   if(NOT TARGET PkgConfig::${mod})
     pkg_check_modules(${mod} REQUIRED IMPORTED_TARGET GLOBAL ${mod})
   endif()
