@@ -7,6 +7,7 @@
 #include "mudit/core/device.h"
 #include "mudit/core/error.h"
 #include "mudit/core/log.h"
+#include "mudit/core/rng.h"
 #include "mudit/core/version.h"
 
 namespace mudit::cli {
@@ -55,6 +56,7 @@ void apply_common_options(const CommonOptions& opts) {
   log::set_level(log::parse_level(opts.log_level));
   set_num_threads(opts.threads);
   parse_device(opts.device);
+  if (opts.seed) seed_everything(*opts.seed);
 }
 
 ConfigNode resolve_config(const CommonOptions& opts) {
