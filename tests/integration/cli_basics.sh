@@ -89,6 +89,37 @@ expect_in config-bad-set "$work/err" "expected key.path=value"
 check config-no-partial 2 "$MUDIT" config --config "$DATA/config/broken.yaml" --out "$work/failed"
 if [ -e "$work/failed/config.yaml" ]; then echo "FAIL config-no-partial: output written"; failures=$((failures + 1)); fi
 
+# mudit inspect: a good file, a checkpoint folder, and broken files with one clear line each.
+FORMATS="$DATA/formats/v1/test_linear.safetensors"
+check inspect-model 0 "$MUDIT" inspect "$FORMATS"
+expect_in inspect-model "$work/out" "model: test_linear rev 1, step 7"
+expect_in inspect-model "$work/out" "tensors: 2 (8 elements"
+
+mkdir -p "$work/run/checkpoints/step-7"
+cp "$FORMATS" "$work/run/checkpoints/step-7/model.safetensors"
+echo "step-7" >"$work/run/checkpoints/latest"
+check inspect-run 0 "$MUDIT" inspect "$work/run/checkpoints"
+expect_in inspect-run "$work/out" "latest step-7"
+check inspect-step 0 "$MUDIT" inspect "$work/run/checkpoints/step-7"
+expect_in inspect-step "$work/out" "model.safetensors"
+
+head -c 100 "$FORMATS" >"$work/truncated.safetensors"
+check inspect-truncated 3 "$MUDIT" inspect "$work/truncated.safetensors"
+one_line_stderr inspect-truncated
+expect_in inspect-truncated "$work/err" "truncated.safetensors: truncated (header length"
+
+python3 - "$work/offsets.safetensors" <<'PY'
+import json, struct, sys
+header = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 4096]}}).encode()
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(header)) + header + bytes(16))
+PY
+check inspect-offsets 3 "$MUDIT" inspect "$work/offsets.safetensors"
+one_line_stderr inspect-offsets
+expect_in inspect-offsets "$work/err" "data_offsets [0, 4096] outside the data section of 16 bytes"
+
+check inspect-missing 3 "$MUDIT" inspect "$work/nothing-here.safetensors"
+one_line_stderr inspect-missing
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
