@@ -18,8 +18,8 @@ _mudit_find(spdlog CONFIG)
 _mudit_find(nlohmann_json CONFIG)
 _mudit_find(PkgConfig)
 
-# libsndfile, libsoxr and libebur128 ship pkg-config files only.
-foreach(mod sndfile soxr libebur128)
+# libsndfile, libsoxr, libebur128 and libpng are found through their pkg-config files.
+foreach(mod sndfile soxr libebur128 libpng)
   if(NOT TARGET PkgConfig::${mod})
     pkg_check_modules(${mod} REQUIRED IMPORTED_TARGET GLOBAL ${mod})
   endif()

@@ -32,10 +32,12 @@ AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
   const fs::path parent = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(parent, ec);
-  MUDIT_CHECK(!ec, IoError, "cannot create folder ", parent.string(), ": ", ec.message());
+  MUDIT_CHECK(!ec, IoError, path_.string(), ": cannot create folder ", parent.string(), ": ",
+              ec.message());
   temp_ = parent / ("." + path_.filename().string() + temp_suffix());
   fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  MUDIT_CHECK(fd_ >= 0, IoError, "cannot create ", temp_.string(), ": ", errno_text());
+  MUDIT_CHECK(fd_ >= 0, IoError, path_.string(), ": cannot create temporary file ",
+              temp_.filename().string(), ": ", errno_text());
 }
 
 AtomicFile::~AtomicFile() {
