@@ -1,4 +1,4 @@
-// mudit inspect: what a safetensors file, checkpoint folder or run holds.
+// mudit inspect: what a safetensors or audio file, checkpoint folder or run holds.
 #include <iostream>
 #include <memory>
 
@@ -11,7 +11,7 @@ Runner setup_inspect(CLI::App& app, CommonOptions& common) {
   add_common_options(app, common);
   auto path = std::make_shared<std::string>();
   auto options = std::make_shared<InspectOptions>();
-  app.add_option("path", *path, "safetensors file, checkpoint folder or run/checkpoints")
+  app.add_option("path", *path, "safetensors or audio file, checkpoint folder, or run/checkpoints")
       ->required();
   app.add_option("--max-tensors", options->max_tensors, "tensor rows to list (0: all)")
       ->capture_default_str();

@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
        mudit::cli::setup_version},
       {"config", "resolve config files, includes and --set overrides; print the YAML",
        mudit::cli::setup_config},
-      {"inspect", "print the metadata and tensors of a safetensors file, checkpoint or run",
+      {"inspect", "describe a safetensors or audio file, a checkpoint or a run",
        mudit::cli::setup_inspect},
   };
   return mudit::cli::run_main(argc, argv, commands);

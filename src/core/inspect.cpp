@@ -1,9 +1,13 @@
 #include "mudit/core/inspect.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
+#include "mudit/audio/io.h"
+#include "mudit/audio/loudness.h"
 #include "mudit/core/checkpoint.h"
 #include "mudit/core/error.h"
 #include "mudit/core/safetensors.h"
@@ -124,6 +128,30 @@ void describe_checkpoints_root(std::ostringstream& out, const fs::path& path) {
   }
 }
 
+bool is_audio_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  static const char* kAudio[] = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"};
+  return std::any_of(std::begin(kAudio), std::end(kAudio), [&](const char* e) { return ext == e; });
+}
+
+void describe_audio(std::ostringstream& out, const fs::path& path) {
+  const audio::AudioInfo info = audio::probe_audio(path);
+  out << "file: " << path.string() << " (" << info.container_name << ", " << info.subtype_name
+      << ", " << human_bytes(fs::file_size(path)) << ")\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "audio: %d channel%s, %d Hz, %lld frames, %.3f s\n",
+                info.channels, info.channels == 1 ? "" : "s", info.sample_rate,
+                static_cast<long long>(info.frames), info.duration);
+  out << line;
+  const audio::Audio a = audio::read_audio(path);
+  const audio::LoudnessStats stats = audio::measure_loudness(a.samples, a.sample_rate);
+  std::snprintf(line, sizeof line, "level: %.2f LUFS integrated, sample peak %.2f dBFS\n",
+                stats.integrated_lufs, 20.0 * std::log10(std::max(stats.sample_peak, 1e-12)));
+  out << line;
+}
+
 }  // namespace
 
 std::string inspect(const fs::path& path, const InspectOptions& options) {
@@ -138,7 +166,11 @@ std::string inspect(const fs::path& path, const InspectOptions& options) {
     }
     return out.str();
   }
-  describe_safetensors(out, path, options);
+  if (is_audio_file(path)) {
+    describe_audio(out, path);
+  } else {
+    describe_safetensors(out, path, options);
+  }
   return out.str();
 }
 

@@ -117,6 +117,22 @@ check inspect-offsets 3 "$MUDIT" inspect "$work/offsets.safetensors"
 one_line_stderr inspect-offsets
 expect_in inspect-offsets "$work/err" "data_offsets [0, 4096] outside the data section of 16 bytes"
 
+python3 - "$work/tone.wav" "$work/corrupt.wav" <<'PY'
+import math, struct, sys, wave
+with wave.open(sys.argv[1], "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000)
+    w.writeframes(b"".join(struct.pack("<h", int(16000 * math.sin(2 * math.pi * 440 * i / 16000)))
+                           for i in range(16000)))
+data = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(b"RIFX" + data[4:40])  # bad magic, cut short
+PY
+check inspect-wav 0 "$MUDIT" inspect "$work/tone.wav"
+expect_in inspect-wav "$work/out" "audio: 1 channel, 16000 Hz, 16000 frames, 1.000 s"
+expect_in inspect-wav "$work/out" "LUFS integrated"
+check inspect-corrupt-wav 3 "$MUDIT" inspect "$work/corrupt.wav"
+one_line_stderr inspect-corrupt-wav
+expect_in inspect-corrupt-wav "$work/err" "corrupt.wav"
+
 check inspect-missing 3 "$MUDIT" inspect "$work/nothing-here.safetensors"
 one_line_stderr inspect-missing
 

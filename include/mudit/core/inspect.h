@@ -1,8 +1,8 @@
 #pragma once
 
 // What `mudit inspect` prints (part of mudit::mudit): a human-readable description of a
-// safetensors file (metadata and tensor table), a checkpoint step folder, or a run's
-// checkpoints folder.
+// safetensors file (metadata and tensor table), an audio file (format, rate, length, loudness),
+// a checkpoint step folder, or a run's checkpoints folder.
 
 #include <filesystem>
 #include <string>
