@@ -48,6 +48,8 @@ function(_mudit_torch_config_dir out)
           OUTPUT_VARIABLE prefix OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
         if(rc EQUAL 0 AND EXISTS "${prefix}/Torch/TorchConfig.cmake")
           set(_dir "${prefix}/Torch")
+          # Tests compare against this interpreter's Python packages (numpy, safetensors, ...).
+          set(MUDIT_TORCH_PYTHON "${py}" CACHE INTERNAL "python3 whose torch provides LibTorch")
           break()
         endif()
       endif()

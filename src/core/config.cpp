@@ -1,11 +1,12 @@
 #include "mudit/core/config.h"
 
+#include "mudit/core/fs.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <system_error>
@@ -185,25 +186,7 @@ ConfigNode resolve_config(const std::vector<std::filesystem::path>& files,
 
 void write_config_file(const std::filesystem::path& dir, const std::string& yaml,
                        const std::string& name) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  MUDIT_CHECK(!ec, IoError, "cannot create ", dir.string(), ": ", ec.message());
-  const fs::path target = dir / name;
-  const fs::path tmp = dir / ("." + name + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    MUDIT_CHECK(out.good(), IoError, "cannot write ", tmp.string());
-    out << yaml;
-    out.flush();
-    MUDIT_CHECK(out.good(), IoError, "cannot write ", tmp.string(), " (disk full?)");
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp);
-    MUDIT_THROW(IoError, "cannot rename ", tmp.string(), " to ", target.string(), ": ",
-                ec.message());
-  }
+  write_file_atomic(dir / name, yaml);
 }
 
 // ---------------------------------------------------------------------------------------------
