@@ -149,7 +149,7 @@ void TempoConfig::validate() const {
   MUDIT_CHECK(n_mels > 0 && f_min >= 0 && f_max > f_min, ConfigError,
               "tempo: need n_mels > 0 and 0 <= f_min < f_max, got ", n_mels, ", ", f_min, ", ",
               f_max);
-  MUDIT_CHECK(db_range > 0, ConfigError, "tempo: db_range must be positive, got ", db_range);
+  MUDIT_CHECK(knee_db > 0, ConfigError, "tempo: knee_db must be positive, got ", knee_db);
   MUDIT_CHECK(min_bpm > 0 && max_bpm > min_bpm, ConfigError,
               "tempo: need 0 < min_bpm < max_bpm, got ", min_bpm, ", ", max_bpm);
   MUDIT_CHECK(prior_bpm > 0 && prior_octaves > 0, ConfigError,
@@ -185,12 +185,13 @@ torch::Tensor onset_strength(const torch::Tensor& audio, int64_t sample_rate,
   mc.power = 2.0;
   mc.padding = "center";
   mc.log = "none";
-  const torch::Tensor mel = MelSpectrogram(mc).mel(x);                          // [B, M, N]
-  torch::Tensor db = 10.0 * torch::log10(torch::clamp_min(mel, 1e-10));         // [B, M, N]
-  const torch::Tensor top = db.amax({1, 2}, /*keepdim=*/true).detach();         // [B, 1, 1]
-  db = torch::maximum(db, top - cfg.db_range);                                  // [B, M, N]
-  const torch::Tensor rise = torch::relu(db.slice(2, 1) - db.slice(2, 0, -1));  // [B, M, N-1]
-  torch::Tensor env = F::pad(rise.mean(1), F::PadFuncOptions({1, 0}));          // [B, N]
+  const torch::Tensor mel = MelSpectrogram(mc).mel(x);                                 // [B, M, N]
+  const torch::Tensor top = torch::clamp_min(mel.amax({1, 2}, true), 1e-20).detach();  // [B, 1, 1]
+  // log(1 + g x): linear (so quiet events count little) below the knee, logarithmic above.
+  const double gain = std::pow(10.0, cfg.knee_db / 10.0);
+  const torch::Tensor level = torch::log1p(gain * mel / top);                         // [B, M, N]
+  const torch::Tensor rise = torch::relu(level.slice(2, 1) - level.slice(2, 0, -1));  // [B, M, N-1]
+  torch::Tensor env = F::pad(rise.mean(1), F::PadFuncOptions({1, 0}));                // [B, N]
   return audio.dim() == 1 ? env.squeeze(0) : env;
 }
 

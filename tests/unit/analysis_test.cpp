@@ -105,7 +105,7 @@ TEST(Onsets, EnvelopePeaksAtClicks) {
   const double fr = onset_frame_rate(22050);
   EXPECT_NEAR(fr, 22050.0 / 110, 1e-9);
   ASSERT_EQ(env.size(0), 1 + x.size(0) / onset_hop_length(22050));
-  for (int k = 0; k < 7; ++k) {
+  for (int k = 1; k < 7; ++k) {
     const int64_t at = std::llround((0.1 + 0.5 * k) * fr);
     const torch::Tensor around = env.slice(0, at - 40, at + 40);  // [80]
     EXPECT_NEAR(around.argmax().item<int64_t>() - 40, 0, 3) << "click " << k;

@@ -65,15 +65,17 @@ std::vector<TimeSpan> detect_silence(const torch::Tensor& audio, int64_t sample_
 // --- onsets and tempo -----------------------------------------------------------------------
 
 /// Settings of the onset envelope and the tempo search. The envelope is the spectral flux of a
-/// log-power mel spectrogram: for each frame, the mean over mel bands of the positive dB
-/// increase since the previous frame.
+/// compressed mel spectrogram: mel power x (relative to the signal's loudest cell) becomes
+/// log(1 + g x) with g = 10^(knee_db/10), linear below the knee and logarithmic above it, so a
+/// quiet hi-hat weighs less than a loud kick; for each frame, the mean over mel bands of the
+/// positive increase since the previous frame.
 struct TempoConfig {
   double hop_seconds = 0.005;     ///< envelope frame rate ~ 1 / hop_seconds
   double window_seconds = 0.046;  ///< STFT window (rounded to a power of two in samples)
   int64_t n_mels = 64;
   double f_min = 30.0;
   double f_max = 11000.0;  ///< clipped to sample_rate / 2
-  double db_range = 80.0;  ///< dB below the signal's loudest cell that are floored
+  double knee_db = 30.0;   ///< compression knee, dB below the loudest cell
   double min_bpm = 60.0;   ///< the search range (the synthetic corpus spans 60-180 BPM)
   double max_bpm = 180.0;
   double prior_bpm = 120.0;     ///< centre of the log-normal tempo prior
@@ -89,7 +91,7 @@ struct TempoConfig {
     v("n_mels", n_mels);
     v("f_min", f_min);
     v("f_max", f_max);
-    v("db_range", db_range);
+    v("knee_db", knee_db);
     v("min_bpm", min_bpm);
     v("max_bpm", max_bpm);
     v("prior_bpm", prior_bpm);
