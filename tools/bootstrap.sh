@@ -42,7 +42,7 @@ DEB_PACKAGES=(
   cmake ninja-build ccache g++ pkg-config git clang-format python3 python3-venv
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsndfile1-dev libsoxr-dev libebur128-dev libpng-dev
+  libsndfile1-dev libsoxr-dev libebur128-dev libpng-dev libaubio-dev
 )
 
 missing=()
