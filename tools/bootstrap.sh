@@ -43,6 +43,7 @@ DEB_PACKAGES=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsndfile1-dev libsoxr-dev libebur128-dev libpng-dev libaubio-dev
+  libgloo-dev
 )
 
 missing=()

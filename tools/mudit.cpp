@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
        mudit::cli::setup_config},
       {"inspect", "describe a safetensors or audio file, a checkpoint or a run",
        mudit::cli::setup_inspect},
+      {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",
+       mudit::cli::setup_launch},
   };
   return mudit::cli::run_main(argc, argv, commands);
 }
