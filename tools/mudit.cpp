@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
        mudit::cli::setup_config},
       {"inspect", "describe a safetensors or audio file, a checkpoint or a run",
        mudit::cli::setup_inspect},
+      {"train", "train a task (codec, ChinMu, MuDiT, MuSiT, toy) from a run file",
+       mudit::cli::setup_train},
+      {"bench", "measure speed (suites: ddp); medians, JSON output", mudit::cli::setup_bench},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",
        mudit::cli::setup_launch},
   };

@@ -216,7 +216,10 @@ class Reader {
 template <class T>
 void read_value(const ConfigNode& node, const std::string& path, T& out) {
   // `key:` with nothing after it (null) keeps the default; for an optional it clears the value.
-  if constexpr (is_optional<T>::value) {
+  // A ConfigNode field takes the subtree as it is (bound later, e.g. by a task's own struct).
+  if constexpr (std::is_same_v<T, ConfigNode>) {
+    out = node;
+  } else if constexpr (is_optional<T>::value) {
     if (node.is_null()) {
       out.reset();
       return;
@@ -276,7 +279,9 @@ class Writer {
 
 template <class T>
 ConfigNode write_value(const T& value) {
-  if constexpr (is_optional<T>::value) {
+  if constexpr (std::is_same_v<T, ConfigNode>) {
+    return value;
+  } else if constexpr (is_optional<T>::value) {
     return value ? write_value(*value) : ConfigNode();
   } else if constexpr (is_config_struct<T>::value) {
     ConfigNode map = ConfigNode::map();

@@ -1,0 +1,15 @@
+// The bench suites; bench.cpp lists them by name.
+#pragma once
+
+#include <vector>
+
+#include "mudit/bench/bench.h"
+
+namespace mudit::bench {
+
+/// "ddp": per-step time of the toy transformer (~9.5 M parameters) trained by 1 process and by
+/// 2 Gloo ranks with the same per-rank batch, each process pinned to `threads` threads; the
+/// ratio is the data-parallel overhead (1.0 = none).
+std::vector<Measurement> run_ddp_suite(const BenchOptions& options);
+
+}  // namespace mudit::bench
