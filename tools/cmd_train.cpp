@@ -14,7 +14,7 @@ Runner setup_train(CLI::App& app, CommonOptions& common) {
     int64_t steps = -1;
   };
   auto flags = std::make_shared<Flags>();
-  app.add_option("--run", flags->run_dir, "run folder (overrides run_dir)")->type_name("DIR");
+  app.add_option("--run-dir", flags->run_dir, "run folder (overrides run_dir)")->type_name("DIR");
   app.add_option("--resume", flags->resume, "auto (latest checkpoint if any), never, or a step");
   app.add_option("--steps", flags->steps, "optimizer steps (overrides train.steps)");
   CLI::App* sub = &app;

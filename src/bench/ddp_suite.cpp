@@ -74,9 +74,9 @@ std::vector<Measurement> run_ddp_suite(const BenchOptions& options) {
   const std::string exe = self_exe();
   const std::string common = " train --log-level warn --resume never --threads " +
                              std::to_string(options.threads) + " --config " + cfg.string();
-  run_or_throw(exe + common + " --run " + (work / "one").string());
+  run_or_throw(exe + common + " --run-dir " + (work / "one").string());
   run_or_throw(exe + " launch -n 2 --master-port " + std::to_string(29700 + ::getpid() % 200) +
-               " --" + common + " --run " + (work / "two").string());
+               " --" + common + " --run-dir " + (work / "two").string());
   const double one = median_step_ms(work / "one", options.warmup);
   const double two = median_step_ms(work / "two", options.warmup);
   fs::remove_all(work);

@@ -12,7 +12,7 @@ void ScheduleConfig::validate() const {
   MUDIT_CHECK(warmup_steps >= 0, ConfigError, "warmup_steps must not be negative, got ",
               warmup_steps);
   MUDIT_CHECK(total_steps >= 0, ConfigError, "total_steps must not be negative, got ", total_steps);
-  if (kind == "linear" || kind == "cosine") {
+  if ((kind == "linear" || kind == "cosine") && total_steps > 0) {
     MUDIT_CHECK(total_steps > warmup_steps, ConfigError, "a ", kind,
                 " schedule needs total_steps > warmup_steps, got total_steps ", total_steps,
                 " and warmup_steps ", warmup_steps);
@@ -28,8 +28,25 @@ void ScheduleConfig::validate() const {
   MUDIT_CHECK(decay_power > 0, ConfigError, "decay_power must be positive, got ", decay_power);
 }
 
+ScheduleConfig ScheduleConfig::resolved(int64_t run_steps) const {
+  ScheduleConfig out = *this;
+  if (out.total_steps == 0) out.total_steps = run_steps;
+  if ((out.kind == "linear" || out.kind == "cosine") && out.total_steps <= out.warmup_steps) {
+    MUDIT_THROW(ConfigError, "a ", kind,
+                " schedule needs total_steps > warmup_steps, got total_steps ", out.total_steps,
+                total_steps == 0 ? " (the run's length)" : "", " and warmup_steps ",
+                out.warmup_steps);
+  }
+  out.validate();
+  return out;
+}
+
 double lr_factor(const ScheduleConfig& cfg, int64_t step) {
   cfg.validate();
+  MUDIT_CHECK(!((cfg.kind == "linear" || cfg.kind == "cosine") && cfg.total_steps == 0),
+              ConfigError, "a ", cfg.kind,
+              " schedule with total_steps 0 (the run's length) must be resolved first: ",
+              "ScheduleConfig::resolved(run_steps)");
   MUDIT_CHECK(step >= 0, ConfigError, "lr_factor: step must not be negative, got ", step);
   const auto w = static_cast<double>(cfg.warmup_steps);
   const auto s = static_cast<double>(step);

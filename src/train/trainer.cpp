@@ -224,7 +224,7 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
     }
     s.optimizer = make_optimizer(s.params, oc);
     s.base_lr = oc.lr;
-    s.schedule = i == 0 ? cfg.schedule : cfg.disc_schedule;
+    s.schedule = (i == 0 ? cfg.schedule : cfg.disc_schedule).resolved(cfg.steps);
     s.scaler = std::make_unique<LossScaler>(cfg.amp);
     if (world > 1)
       s.reducer = std::make_unique<dist::GradReducer>(comm, s.tensors, cfg.dist.bucket_mb);

@@ -1,6 +1,7 @@
 // The training engine end to end on the toy task: loss falls, accumulation equals a larger batch,
 // resume is bit-identical, non-finite steps are skipped and counted, activation checkpointing
 // changes nothing, 2 Gloo ranks equal 1 rank with the global batch, and SIGTERM checkpoints.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -220,22 +221,89 @@ TEST(TrainerCli, TwoGlooRanksEqualOneRankWithTheGlobalBatch) {
   test::TempDir dir;
   const std::string cfg = write_run_file(dir);
   const std::string mudit = MUDIT_BINARY;
-  ASSERT_EQ(run_command(mudit + " train --log-level warn --config " + cfg + " --run " +
+  ASSERT_EQ(run_command(mudit + " train --log-level warn --config " + cfg + " --run-dir " +
                         (dir / "one").string() + " --set train.batch_size=8"),
             0);
   ASSERT_EQ(
       run_command(mudit + " launch -n 2 --master-port 29613 -- train --log-level warn --config " +
-                  cfg + " --run " + (dir / "two").string()),
+                  cfg + " --run-dir " + (dir / "two").string()),
       0);
   EXPECT_LE(max_diff(final_weights(dir / "one"), final_weights(dir / "two")), 1e-5);
+}
+
+TEST(TrainerCli, TorchrunLaunchesTwoRanks) {
+  const std::string torchrun = MUDIT_TORCHRUN;
+  if (torchrun.empty()) GTEST_SKIP() << "torchrun not found";
+  test::TempDir dir;
+  const std::string cfg = write_run_file(dir);
+  ASSERT_EQ(run_command(std::string(MUDIT_BINARY) + " train --log-level warn --config " + cfg +
+                        " --run-dir " + (dir / "one").string() + " --set train.batch_size=8"),
+            0);
+  ASSERT_EQ(run_command(torchrun + " --no-python --nproc-per-node 2 --master-port 29671 " +
+                        MUDIT_BINARY + " train --log-level warn --config " + cfg + " --run-dir " +
+                        (dir / "two").string() + " > " + (dir / "torchrun.log").string() + " 2>&1"),
+            0)
+      << read_file(dir / "torchrun.log");
+  EXPECT_LE(max_diff(final_weights(dir / "one"), final_weights(dir / "two")), 1e-5);
+}
+
+// Starts one rank of a 2-rank `mudit train` by hand (no launcher that would stop the other).
+pid_t spawn_rank(int rank, int port, const std::string& cfg, const fs::path& run,
+                 const fs::path& log) {
+  std::vector<std::string> env_strings = {
+      "RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank), "WORLD_SIZE=2",
+      "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port)};
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = {
+      MUDIT_BINARY, "train",      "--log-level", "warn",    "--config", cfg,
+      "--run-dir",  run.string(), "--steps",     "1000000", "--set",    "train.dist.timeout_s=10"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+TEST(TrainerCli, KilledPeerGivesDistErrorNotAHang) {
+  test::TempDir dir;
+  const std::string cfg = write_run_file(dir);
+  const fs::path run = dir / "run";
+  const pid_t r0 = spawn_rank(0, 29683, cfg, run, dir / "rank0.log");
+  const pid_t r1 = spawn_rank(1, 29683, cfg, run, dir / "rank1.log");
+  for (int i = 0; i < 600; ++i) {  // until training is under way
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (fs::exists(run / "metrics.jsonl") && fs::file_size(run / "metrics.jsonl") > 200) break;
+  }
+  ASSERT_EQ(::kill(r1, SIGKILL), 0);
+  ::waitpid(r1, nullptr, 0);
+  const auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  ::waitpid(r0, &status, 0);
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 4);  // runtime failure, not a hang, not a crash
+  EXPECT_LT(waited, 30.0);            // within the 10 s collective timeout plus shutdown
+  const std::string log = read_file(dir / "rank0.log");
+  EXPECT_NE(log.find("rank 0"), std::string::npos) << log;
+  EXPECT_NE(log.find("error"), std::string::npos) << log;
 }
 
 TEST(TrainerCli, SigtermCheckpointsAndExits143ThenResumes) {
   test::TempDir dir;
   const std::string cfg = write_run_file(dir);
   const fs::path run = dir / "run";
-  std::vector<std::string> args = {MUDIT_BINARY, "train", "--log-level", "warn",    "--config",
-                                   cfg,          "--run", run.string(),  "--steps", "1000000"};
+  std::vector<std::string> args = {MUDIT_BINARY, "train",     "--log-level", "warn",    "--config",
+                                   cfg,          "--run-dir", run.string(),  "--steps", "1000000"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -257,7 +325,7 @@ TEST(TrainerCli, SigtermCheckpointsAndExits143ThenResumes) {
   EXPECT_GT(stopped, 0);
   // Resuming carries on from that checkpoint.
   ASSERT_EQ(run_command(std::string(MUDIT_BINARY) + " train --log-level warn --config " + cfg +
-                        " --run " + run.string() + " --steps " + std::to_string(stopped + 3)),
+                        " --run-dir " + run.string() + " --steps " + std::to_string(stopped + 3)),
             0);
   EXPECT_EQ(CheckpointManager(run / "checkpoints").latest(), stopped + 3);
 }

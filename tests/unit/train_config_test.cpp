@@ -64,7 +64,8 @@ TEST(TrainConfig, ScheduleFromYaml) {
   EXPECT_DOUBLE_EQ(cfg.decay_power, 1.0);
   EXPECT_THAT(bind_error<ScheduleConfig>("schedule:\n  kind: constant\n  warmup: 5\n", "schedule"),
               HasSubstr("unknown key 'schedule.warmup'"));
-  EXPECT_THAT(bind_error<ScheduleConfig>("schedule:\n  kind: cosine\n", "schedule"),
+  EXPECT_THAT(bind_error<ScheduleConfig>(
+                  "schedule:\n  kind: cosine\n  warmup_steps: 10\n  total_steps: 5\n", "schedule"),
               HasSubstr("needs total_steps > warmup_steps"));
 }
 

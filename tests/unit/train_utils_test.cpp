@@ -197,8 +197,14 @@ TEST(Schedule, LinearConstantAndWarmupDecay) {
 }
 
 TEST(Schedule, ValidationErrors) {
-  ScheduleConfig cfg;  // cosine without total_steps
-  EXPECT_THAT(error_of([&] { lr_factor(cfg, 0); }), HasSubstr("needs total_steps > warmup_steps"));
+  ScheduleConfig cfg;  // cosine, total_steps 0 = the run's length, not yet known
+  EXPECT_THAT(error_of([&] { lr_factor(cfg, 0); }), HasSubstr("must be resolved first"));
+  EXPECT_DOUBLE_EQ(lr_factor(cfg.resolved(100), 50), 0.5);  // half-way through a 100-step run
+  cfg.warmup_steps = 100;
+  EXPECT_THAT(
+      error_of([&] { cfg.resolved(100); }),
+      HasSubstr("needs total_steps > warmup_steps, got total_steps 100 (the run's length)"));
+  cfg.warmup_steps = 0;
   cfg.kind = "step";
   EXPECT_THAT(error_of([&] { cfg.validate(); }),
               HasSubstr("not one of: constant, linear, cosine, warmup_decay"));

@@ -21,7 +21,7 @@ namespace mudit::train {
 struct ScheduleConfig {
   std::string kind = "cosine";  // constant | linear | cosine | warmup_decay
   int64_t warmup_steps = 0;
-  int64_t total_steps = 0;    // linear/cosine decay end (0 with linear/cosine: error in validate)
+  int64_t total_steps = 0;    // linear/cosine decay end; 0: the run's length (see resolved())
   double warmup_start = 0.0;  // lr factor at step 0 of warm-up (linear ramp to 1 at warmup_steps)
   double min_ratio = 0.0;     // floor as a fraction of the base lr (linear, cosine, warmup_decay)
   double decay_power = 0.5;  // warmup_decay: factor (warmup_steps / step)^decay_power after warm-up
@@ -38,6 +38,9 @@ struct ScheduleConfig {
   /// Throws ConfigError for an unknown kind, negative step counts, linear/cosine without
   /// total_steps > warmup_steps, warmup_decay without warmup_steps > 0, warmup_start or min_ratio
   /// outside [0, 1], or a non-positive decay_power.
+  /// A copy with total_steps = run_steps when it was 0 ("the run's length"); throws ConfigError
+  /// when the decay would end before the warm-up does. The trainer schedules with this.
+  ScheduleConfig resolved(int64_t run_steps) const;
   void validate() const;
 };
 
