@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 
 void TrainConfig::validate() const {
   MUDIT_CHECK(steps >= 0, ConfigError, "steps must be >= 0, got ", steps);
+  MUDIT_CHECK(epochs >= 0, ConfigError, "epochs must be >= 0, got ", epochs);
   MUDIT_CHECK(batch_size >= 1, ConfigError, "batch_size must be >= 1, got ", batch_size);
   MUDIT_CHECK(grad_accum >= 1, ConfigError, "grad_accum must be >= 1, got ", grad_accum);
   MUDIT_CHECK(clip_grad_norm >= 0, ConfigError, "clip_grad_norm must be >= 0");
@@ -210,6 +211,14 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
     return c10::Device(c10::kCPU);
   }();
   apply_tf32(cfg.amp);
+  int64_t total_steps = cfg.steps;
+  if (cfg.epochs > 0) {
+    const int64_t per_epoch = task.steps_per_epoch(cfg.batch_size * cfg.grad_accum * world);
+    MUDIT_CHECK(per_epoch > 0, ConfigError, "train.epochs needs data with a finite epoch; task '",
+                run.task, "' has none here (set train.steps instead)");
+    total_steps = cfg.epochs * per_epoch;
+    log::info(cfg.epochs, " epochs of ", per_epoch, " steps: ", total_steps, " steps");
+  }
 
   std::vector<OptimizerSlot> slots(static_cast<size_t>(task.num_optimizers()));
   for (int i = 0; i < task.num_optimizers(); ++i) {
@@ -224,7 +233,7 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
     }
     s.optimizer = make_optimizer(s.params, oc);
     s.base_lr = oc.lr;
-    s.schedule = (i == 0 ? cfg.schedule : cfg.disc_schedule).resolved(cfg.steps);
+    s.schedule = (i == 0 ? cfg.schedule : cfg.disc_schedule).resolved(total_steps);
     s.scaler = std::make_unique<LossScaler>(cfg.amp);
     if (world > 1)
       s.reducer = std::make_unique<dist::GradReducer>(comm, s.tensors, cfg.dist.bucket_mb);
@@ -246,7 +255,7 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
   if (main) {
     write_config_file(run_dir, dump_config(run));
     log::add_file((run_dir / "train.log").string());
-    metrics_log = std::make_unique<MetricsLog>(run_dir, cfg.logging, cfg.steps, run.task);
+    metrics_log = std::make_unique<MetricsLog>(run_dir, cfg.logging, total_steps, run.task);
   }
 
   StopSignals signals;
@@ -257,7 +266,7 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
   double window_start = now_seconds();
   int64_t last_saved = -1;
 
-  while (step < cfg.steps) {
+  while (step < total_steps) {
     // Every step draws its randomness from (seed, step, rank): a resumed run continues exactly.
     seed_everything(derive_seed(cfg.seed, static_cast<uint64_t>(step)),
                     static_cast<uint64_t>(comm->rank()));
@@ -324,7 +333,7 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
     for (const auto& [k, v] : step_metrics) window[k] += v;
     ++window_steps;
 
-    if (cfg.log_every > 0 && (step % cfg.log_every == 0 || step == cfg.steps)) {
+    if (cfg.log_every > 0 && (step % cfg.log_every == 0 || step == total_steps)) {
       std::map<std::string, double> mean;
       for (const auto& [k, v] : window) mean[k] = v / static_cast<double>(window_steps);
       const double elapsed = std::max(now_seconds() - window_start, 1e-9);
@@ -355,7 +364,7 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
       stop = static_cast<int>(flag[0].item<double>());
     }
     const bool due = (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) ||
-                     step == cfg.steps || stop != 0;
+                     step == total_steps || stop != 0;
     if (due) {
       if (main) save_checkpoint(manager, step, skipped, task, slots, ema.get(), run);
       last_saved = step;

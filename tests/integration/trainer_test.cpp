@@ -181,6 +181,20 @@ TEST(Trainer, TooManyNonFiniteStepsStopTheRun) {
   }
 }
 
+TEST(Trainer, EpochsBecomeSteps) {
+  test::TempDir dir;
+  // 64 samples per epoch, global batch 4 x 2 micro-steps = 8: 8 steps an epoch, 3 epochs.
+  const TrainResult r = train(
+      toy_run(dir.path(), {"train.epochs=3", "train.grad_accum=2", "data.samples_per_epoch=64"}));
+  EXPECT_EQ(r.step, 24);
+  try {
+    train(toy_run(dir / "endless", {"train.epochs=1"}));
+    FAIL() << "epochs accepted for an endless stream";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("train.epochs needs data with a finite epoch"));
+  }
+}
+
 TEST(Trainer, UnknownTaskNamesTheClosest) {
   test::TempDir dir;
   try {

@@ -75,6 +75,10 @@ class Task {
   /// Losses are means over the micro-batch (the trainer divides by grad_accum).
   virtual std::map<std::string, at::Tensor> losses(const Batch& batch, int index, int64_t step) = 0;
 
+  /// Optimizer steps in one pass over the training data for a global batch of `global_batch`
+  /// samples (batch_size x grad_accum x ranks); 0 when the data has no finite epoch.
+  virtual int64_t steps_per_epoch(int64_t global_batch) const { return 0; }
+
   /// Validation metrics on this rank's share of the validation data (averaged over ranks).
   virtual std::map<std::string, double> validate(int64_t step) { return {}; }
   /// Writes samples (audio, images) to the log; called on rank 0 only.

@@ -22,7 +22,8 @@ namespace mudit::train {
 
 /// Everything about a run except the task's own model and data settings.
 struct TrainConfig {
-  int64_t steps = 1000;         // optimizer steps
+  int64_t steps = 1000;         // optimizer steps (ignored when epochs > 0)
+  int64_t epochs = 0;           // > 0: steps = epochs x the task's steps per epoch
   int64_t batch_size = 8;       // per rank, per micro-step
   int64_t grad_accum = 1;       // micro-steps per optimizer step (no all-reduce on the others)
   double clip_grad_norm = 1.0;  // global L2 norm; 0 disables clipping
@@ -49,6 +50,7 @@ struct TrainConfig {
   template <class V>
   void visit(V& v) {
     v("steps", steps);
+    v("epochs", epochs);
     v("batch_size", batch_size);
     v("grad_accum", grad_accum);
     v("clip_grad_norm", clip_grad_norm);

@@ -47,14 +47,19 @@ struct ToyModelConfig {
 
 struct ToyDataConfig {
   uint64_t teacher_seed = 1234;
-  double noise = 0.0;  // target noise std
+  double noise = 0.0;             // target noise std
+  int64_t samples_per_epoch = 0;  // 0: an endless stream (no epochs)
 
   template <class V>
   void visit(V& v) {
     v("teacher_seed", teacher_seed);
     v("noise", noise);
+    v("samples_per_epoch", samples_per_epoch);
   }
-  void validate() const { MUDIT_CHECK(noise >= 0, ConfigError, "noise must be >= 0"); }
+  void validate() const {
+    MUDIT_CHECK(noise >= 0, ConfigError, "noise must be >= 0");
+    MUDIT_CHECK(samples_per_epoch >= 0, ConfigError, "samples_per_epoch must be >= 0");
+  }
 };
 
 struct BlockImpl : torch::nn::Module {
@@ -142,6 +147,11 @@ class ToyTask : public Task {
     NamedParams out;
     for (const auto& p : net_->named_parameters()) out.emplace_back(p.key(), p.value());
     return out;
+  }
+
+  int64_t steps_per_epoch(int64_t global_batch) const override {
+    if (data_cfg_.samples_per_epoch == 0) return 0;
+    return (data_cfg_.samples_per_epoch + global_batch - 1) / global_batch;
   }
 
   Batch batch(int64_t step, int64_t micro) override {
