@@ -71,14 +71,7 @@ RootConfig bind_text(const std::string& text, const std::string& source = "test.
   return bind_config<RootConfig>(parse_config_text(text, source));
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 TEST(Config, EmptyConfigGivesDefaults) {
   const RootConfig c = bind_text("");

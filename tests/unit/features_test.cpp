@@ -9,6 +9,7 @@
 
 #include "mudit/audio/features.h"
 #include "mudit/core/device.h"
+#include "unit/test_util.h"
 
 namespace mudit {
 namespace {
@@ -32,14 +33,7 @@ double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 // --- STFT -----------------------------------------------------------------------------------
 
