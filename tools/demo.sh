@@ -16,6 +16,7 @@ echo
 cat <<'TXT'
 
 demo: the description-to-song pipeline is not assembled yet. Stages and their state:
+  engine   mudit train (try: mudit train --config configs/train/toy.yaml --run-dir runs/toy)  ready
   synth    synthetic corpus (mudit synth)                 not yet
   codec    mel VAE + HiFiGAN / wave VAE (mudit train)     not yet
   chinmu   text/audio encoder (mudit train, embed)        not yet
