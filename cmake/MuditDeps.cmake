@@ -19,7 +19,7 @@ _mudit_find(nlohmann_json CONFIG)
 _mudit_find(PkgConfig)
 
 # libsndfile, libsoxr, libebur128 and libpng are found through their pkg-config files.
-foreach(mod sndfile soxr libebur128 libpng)
+foreach(mod sndfile soxr libebur128 opencc libpng)
   if(NOT TARGET PkgConfig::${mod})
     pkg_check_modules(${mod} REQUIRED IMPORTED_TARGET GLOBAL ${mod})
   endif()

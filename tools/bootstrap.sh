@@ -44,6 +44,7 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsndfile1-dev libsoxr-dev libebur128-dev libpng-dev libaubio-dev
   libgloo-dev
+  libopencc-dev
 )
 
 missing=()

@@ -10,6 +10,7 @@ Runner setup_config(CLI::App& app, CommonOptions& common);
 Runner setup_inspect(CLI::App& app, CommonOptions& common);
 Runner setup_train(CLI::App& app, CommonOptions& common);
 Runner setup_bench(CLI::App& app, CommonOptions& common);
+Runner setup_lyrics(CLI::App& app, CommonOptions& common);
 Runner setup_launch(CLI::App& app, CommonOptions& common);
 
 }  // namespace mudit::cli

@@ -133,6 +133,22 @@ check inspect-corrupt-wav 3 "$MUDIT" inspect "$work/corrupt.wav"
 one_line_stderr inspect-corrupt-wav
 expect_in inspect-corrupt-wav "$work/err" "corrupt.wav"
 
+# mudit lyrics clean: a transcript with credits, a repetition loop and timestamps.
+printf '%s\n' '[00:01.00]作詞：某人' '[00:05.00]當你走進這歡樂場' '[00:07.50]背上所有的夢與想' \
+  '[00:09.00]啦啦啦啦啦啦啦啦' '[00:11.00]背上所有的夢與想' '[00:13.00]请订阅我的频道' >"$work/asr.lrc"
+check lyrics-clean 0 "$MUDIT" lyrics clean "$work/asr.lrc" --out "$work/clean.lrc" --report "$work/report.json"
+expect_in lyrics-clean "$work/clean.lrc" "[00:05.00]当你走进这欢乐场"
+expect_in lyrics-clean "$work/clean.lrc" "[00:07.50]背上所有的梦与想"
+expect_in lyrics-clean "$work/report.json" "credit or plug: 作词"
+expect_in lyrics-clean "$work/report.json" "long repetition"
+expect_in lyrics-clean "$work/report.json" "credit or plug: 订阅"
+# Once the loop between them is gone, the two identical lines are consecutive: one is a repeat.
+expect_in lyrics-clean "$work/report.json" '"reason": "repeat"'
+if [ "$(wc -l <"$work/clean.lrc")" != 2 ]; then echo "FAIL lyrics-clean: expected 2 kept lines"; cat "$work/clean.lrc"; failures=$((failures + 1)); fi
+check lyrics-clean-missing 3 "$MUDIT" lyrics clean "$work/none.lrc" --out "$work/none-out.lrc"
+one_line_stderr lyrics-clean-missing
+if [ -e "$work/none-out.lrc" ]; then echo "FAIL lyrics-clean-missing: output written"; failures=$((failures + 1)); fi
+
 check inspect-missing 3 "$MUDIT" inspect "$work/nothing-here.safetensors"
 one_line_stderr inspect-missing
 

@@ -1,0 +1,53 @@
+// mudit lyrics clean: ASR transcript clean-up with a report of every dropped line.
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "mudit/core/fs.h"
+#include "mudit/core/log.h"
+#include "mudit/text/clean.h"
+
+namespace mudit::cli {
+
+Runner setup_lyrics(CLI::App& app, CommonOptions& common) {
+  app.require_subcommand(1);
+  CLI::App* clean = app.add_subcommand("clean", "clean an ASR lyric transcript (.txt / .lrc)");
+  add_common_options(*clean, common);
+  struct Flags {
+    std::string in, out, report;
+  };
+  auto f = std::make_shared<Flags>();
+  clean->add_option("input", f->in, "transcript (plain lines or LRC; section tags kept)")
+      ->required();
+  clean->add_option("--out", f->out, "cleaned LRC (default: stdout)")->type_name("FILE");
+  clean->add_option("--report", f->report, "JSON list of dropped lines and reasons")
+      ->type_name("FILE");
+  return [&common, f] {
+    apply_common_options(common);
+    const auto cfg = bind_config<text::CleanConfig>(resolve_config(common), "clean");
+    const auto result = text::clean_lyrics(text::parse_lyrics(read_file(f->in)), cfg);
+    const std::string lrc = text::to_lrc(result.lyrics);
+    nlohmann::json report = nlohmann::json::array();
+    std::map<std::string, int> reasons;
+    for (const auto& d : result.dropped) {
+      report.push_back({{"line", d.index}, {"text", d.text}, {"reason", d.reason}});
+      ++reasons[d.reason.substr(0, d.reason.find(':'))];
+    }
+    if (!f->report.empty()) write_file_atomic(f->report, report.dump(2) + "\n");
+    if (f->out.empty()) {
+      std::cout << lrc;
+    } else {
+      write_file_atomic(f->out, lrc);
+    }
+    std::string summary;
+    for (const auto& [r, n] : reasons)
+      summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + r;
+    log::info("kept ", result.lyrics.line_count(), " lines, dropped ", result.dropped.size(),
+              summary.empty() ? "" : " (" + summary + ")");
+    return kOk;
+  };
+}
+
+}  // namespace mudit::cli
