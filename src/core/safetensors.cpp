@@ -16,6 +16,7 @@
 
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
+#include "mudit/core/utf8.h"
 
 namespace mudit {
 namespace fs = std::filesystem;
@@ -204,7 +205,7 @@ class JsonParser {
           out += '\t';
           break;
         case 'u':
-          append_utf8(out, parse_code_point());
+          utf8::append(out, parse_code_point());
           break;
         default:
           fail(std::string("bad escape '\\") + e + "'");
@@ -242,24 +243,6 @@ class JsonParser {
       fail("unpaired surrogate");
     }
     return cp;
-  }
-
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
   }
 
   std::string_view s_;

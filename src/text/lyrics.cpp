@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <map>
 
+#include "mudit/core/utf8.h"
+
 namespace mudit::text {
 namespace {
 
@@ -26,24 +28,6 @@ uint32_t next_code_point(std::string_view s, size_t& pos) {
   }
   pos += static_cast<size_t>(len);
   return cp;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 std::string trim(std::string_view s) {
@@ -185,7 +169,7 @@ std::string fold_width(std::string_view text) {
     }
     if (space) out += ' ';
     space = false;
-    append_utf8(out, cp);
+    utf8::append(out, cp);
   }
   return out;
 }
