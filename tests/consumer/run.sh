@@ -4,14 +4,17 @@ set -euo pipefail
 build=$1
 src=$2
 work="$build/consumer"
-rm -rf "$work/prefix" "$work/build"
+# The install refreshes the prefix in place; the consumer build reconfigures only when new (Ninja
+# re-runs CMake by itself when the installed package files change).
 cmake --install "$build" --prefix "$work/prefix" >"$work.install.log" 2>&1 || {
   cat "$work.install.log"; exit 1; }
-launcher=""
-if command -v ccache >/dev/null; then launcher="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; fi
-cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release $launcher \
-  -DCMAKE_PREFIX_PATH="$work/prefix" >"$work.configure.log" 2>&1 || {
-  cat "$work.configure.log"; exit 1; }
+if [ ! -f "$work/build/build.ninja" ]; then
+  launcher=""
+  if command -v ccache >/dev/null; then launcher="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; fi
+  cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release $launcher \
+    -DCMAKE_PREFIX_PATH="$work/prefix" >"$work.configure.log" 2>&1 || {
+    cat "$work.configure.log"; exit 1; }
+fi
 cmake --build "$work/build" >"$work.build.log" 2>&1 || { cat "$work.build.log"; exit 1; }
 out=$("$work/build/consumer")
 echo "$out"
