@@ -1,13 +1,12 @@
+// Parsing argv against the command table and turning every error into one line and an exit code.
 #include "cli/cli.h"
 
 #include <c10/util/Exception.h>
 
 #include <iostream>
 
-#include "mudit/core/device.h"
 #include "mudit/core/error.h"
 #include "mudit/core/log.h"
-#include "mudit/core/rng.h"
 #include "mudit/core/version.h"
 
 namespace mudit::cli {
@@ -38,31 +37,6 @@ int exit_code_for(const Error& e) {
 }
 
 }  // namespace
-
-void add_common_options(CLI::App& app, CommonOptions& opts) {
-  app.add_option("--config", opts.configs, "YAML config file (repeatable; later files win)")
-      ->type_name("FILE");
-  app.add_option("--set", opts.sets, "override a config value: a.b=c (repeatable, typed YAML)")
-      ->type_name("KEY=VALUE");
-  app.add_option("--seed", opts.seed, "random seed")->type_name("N");
-  app.add_option("--device", opts.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
-  app.add_option("--log-level", opts.log_level, "trace, debug, info, warn, error or off")
-      ->capture_default_str();
-  app.add_option("--threads", opts.threads, "CPU threads for LibTorch (0: its default)")
-      ->capture_default_str();
-}
-
-void apply_common_options(const CommonOptions& opts) {
-  log::set_level(log::parse_level(opts.log_level));
-  set_num_threads(opts.threads);
-  parse_device(opts.device);
-  if (opts.seed) seed_everything(*opts.seed);
-}
-
-ConfigNode resolve_config(const CommonOptions& opts) {
-  std::vector<std::filesystem::path> files(opts.configs.begin(), opts.configs.end());
-  return mudit::resolve_config(files, opts.sets);
-}
 
 int run_main(int argc, char** argv, const std::vector<Command>& commands) {
   CLI::App app{"mudit — description-to-song generation on LibTorch", "mudit"};
