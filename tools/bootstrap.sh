@@ -45,6 +45,11 @@ DEB_PACKAGES=(
   libsndfile1-dev libsoxr-dev libebur128-dev libpng-dev libaubio-dev
   libgloo-dev
   libopencc-dev
+  # synthetic corpus (issue 5): instruments, sung syllables, English voice
+  libfluidsynth-dev fluid-soundfont-gm musescore-general-soundfont timgm6mb-soundfont
+  gcin-voice librubberband-dev libespeak-ng-dev espeak-ng-data
+  # pronunciation data for G2P (processed at build time)
+  unicode-data rime-data-terra-pinyin python3-jieba festlex-cmu
 )
 
 missing=()
