@@ -1,4 +1,4 @@
-// mudit lyrics clean: ASR transcript clean-up with a report of every dropped line.
+// mudit lyrics clean | phonemes | rhyme: ASR clean-up, G2P tokens and coverage, rhyme marks.
 #include <iostream>
 #include <map>
 #include <memory>
@@ -10,19 +10,18 @@
 #include "mudit/text/clean.h"
 
 namespace mudit::cli {
+namespace {
 
-Runner setup_lyrics(CLI::App& app, CommonOptions& common) {
-  app.require_subcommand(1);
-  CLI::App* clean = app.add_subcommand("clean", "clean an ASR lyric transcript (.txt / .lrc)");
-  add_common_options(*clean, common);
+Runner setup_clean(CLI::App& clean, CommonOptions& common) {
+  add_common_options(clean, common);
   struct Flags {
     std::string in, out, report;
   };
   auto f = std::make_shared<Flags>();
-  clean->add_option("input", f->in, "transcript (plain lines or LRC; section tags kept)")
+  clean.add_option("input", f->in, "transcript (plain lines or LRC; section tags kept)")
       ->required();
-  clean->add_option("--out", f->out, "cleaned LRC (default: stdout)")->type_name("FILE");
-  clean->add_option("--report", f->report, "JSON list of dropped lines and reasons")
+  clean.add_option("--out", f->out, "cleaned LRC (default: stdout)")->type_name("FILE");
+  clean.add_option("--report", f->report, "JSON list of dropped lines and reasons")
       ->type_name("FILE");
   return [&common, f] {
     apply_common_options(common);
@@ -47,6 +46,26 @@ Runner setup_lyrics(CLI::App& app, CommonOptions& common) {
     log::info("kept ", result.lyrics.line_count(), " lines, dropped ", result.dropped.size(),
               summary.empty() ? "" : " (" + summary + ")");
     return kOk;
+  };
+}
+
+}  // namespace
+
+Runner setup_lyrics(CLI::App& app, CommonOptions& common) {
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, Runner>> subs;
+  CLI::App* clean = app.add_subcommand("clean", "clean an ASR lyric transcript (.txt / .lrc)");
+  subs.emplace_back(clean, setup_clean(*clean, common));
+  CLI::App* phonemes =
+      app.add_subcommand("phonemes", "phoneme tokens and ids of lyrics; G2P coverage (--stats)");
+  subs.emplace_back(phonemes, setup_lyrics_phonemes(*phonemes, common));
+  CLI::App* rhyme = app.add_subcommand("rhyme", "rhyme marks of a MuChin song (str_rhyme layout)");
+  subs.emplace_back(rhyme, setup_lyrics_rhyme(*rhyme, common));
+  return [subs] {
+    for (const auto& [sub, runner] : subs) {
+      if (sub->parsed()) return runner();
+    }
+    return static_cast<int>(kUsage);
   };
 }
 

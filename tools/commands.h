@@ -11,6 +11,8 @@ Runner setup_inspect(CLI::App& app, CommonOptions& common);
 Runner setup_train(CLI::App& app, CommonOptions& common);
 Runner setup_bench(CLI::App& app, CommonOptions& common);
 Runner setup_lyrics(CLI::App& app, CommonOptions& common);
+Runner setup_lyrics_phonemes(CLI::App& app, CommonOptions& common);  // in cmd_lyrics_g2p.cpp
+Runner setup_lyrics_rhyme(CLI::App& app, CommonOptions& common);     // in cmd_lyrics_g2p.cpp
 Runner setup_launch(CLI::App& app, CommonOptions& common);
 
 }  // namespace mudit::cli

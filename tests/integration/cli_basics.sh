@@ -149,6 +149,25 @@ check lyrics-clean-missing 3 "$MUDIT" lyrics clean "$work/none.lrc" --out "$work
 one_line_stderr lyrics-clean-missing
 if [ -e "$work/none-out.lrc" ]; then echo "FAIL lyrics-clean-missing: output written"; failures=$((failures + 1)); fi
 
+# mudit lyrics phonemes / rhyme: tokens of a small song, the rhyme layout, missing inputs.
+printf '%s\n' '(verse1)' '当你走进这欢乐场' '背上所有的梦与想' '(chorus1)' 'I love you' >"$work/song.txt"
+check lyrics-phonemes 0 "$MUDIT" lyrics phonemes "$work/song.txt" --vocab "$work/vocab.txt"
+expect_in lyrics-phonemes "$work/out" "<verse>"
+expect_in lyrics-phonemes "$work/out" "C.d C.ang C.n C.i"
+expect_in lyrics-phonemes "$work/out" "E.AY1 E.L E.AH1 E.V"
+expect_in lyrics-phonemes "$work/vocab.txt" "C.zh"
+mkdir -p "$work/s_0001"
+printf '(verse1)\n当你走进这欢乐场\n背上所有的梦与想\n一杯 敬明天' >"$work/s_0001/str_lyric"
+check lyrics-rhyme 0 "$MUDIT" lyrics rhyme --muchin "$work/s_0001" --out "$work/s_0001/ours"
+expect_in lyrics-rhyme "$work/s_0001/ours" "cccccccR"
+expect_in lyrics-rhyme "$work/s_0001/ours" "cc ccc"
+check lyrics-rhyme-missing 3 "$MUDIT" lyrics rhyme --muchin "$work/no-song"
+one_line_stderr lyrics-rhyme-missing
+check lyrics-phonemes-stats-missing 3 "$MUDIT" lyrics phonemes --stats "$work/no-dir"
+one_line_stderr lyrics-phonemes-stats-missing
+check lyrics-rhyme-no-mode 2 "$MUDIT" lyrics rhyme
+one_line_stderr lyrics-rhyme-no-mode
+
 check inspect-missing 3 "$MUDIT" inspect "$work/nothing-here.safetensors"
 one_line_stderr inspect-missing
 

@@ -1,0 +1,163 @@
+// mudit lyrics phonemes | rhyme: G2P tokens, ids and coverage; rhyme marks and their agreement
+// with MuChin's human str_rhyme files.
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "commands.h"
+#include "mudit/core/error.h"
+#include "mudit/core/fs.h"
+#include "mudit/core/log.h"
+#include "mudit/data/manifest.h"
+#include "mudit/text/g2p.h"
+#include "mudit/text/rhyme.h"
+
+namespace mudit::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The lyrics texts of a MuChin folder (every song folder with a str_lyric, or the folder
+// itself) or of a manifest (.jsonl).
+std::vector<std::string> lyrics_texts(const std::string& source) {
+  MUDIT_CHECK(fs::exists(source), IoError, source, ": no such file or folder");
+  std::vector<std::string> texts;
+  if (fs::is_directory(source)) {
+    if (fs::exists(fs::path(source) / "str_lyric"))
+      return {read_file(fs::path(source) / "str_lyric")};
+    std::vector<fs::path> songs;
+    for (const auto& e : fs::directory_iterator(source)) {
+      if (fs::exists(e.path() / "str_lyric")) songs.push_back(e.path());
+    }
+    std::sort(songs.begin(), songs.end());
+    for (const auto& s : songs) texts.push_back(read_file(s / "str_lyric"));
+    MUDIT_CHECK(!texts.empty(), DataError, source, ": no song folder with a str_lyric file");
+    return texts;
+  }
+  for (const auto& entry : data::read_manifest(source)) texts.push_back(entry.lyrics);
+  return texts;
+}
+
+std::string percent(int64_t part, int64_t whole) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << (whole ? 100.0 * part / whole : 100.0) << " %";
+  return s.str();
+}
+
+}  // namespace
+
+Runner setup_lyrics_phonemes(CLI::App& app, CommonOptions& common) {
+  add_common_options(app, common);
+  struct Flags {
+    std::string in, stats, vocab;
+    bool ids = false, tones = false;
+  };
+  auto f = std::make_shared<Flags>();
+  app.add_option("input", f->in, "lyrics file (structure tags, optional LRC times)");
+  app.add_option("--stats", f->stats, "G2P coverage over a MuChin folder or a manifest.jsonl")
+      ->type_name("DIR|MANIFEST");
+  app.add_flag("--ids", f->ids, "print ids instead of tokens");
+  app.add_flag("--tones", f->tones, "add tone tokens T.1..T.5 (same as --set g2p.tones=true)");
+  app.add_option("--vocab", f->vocab, "also write the vocabulary (one token per line)")
+      ->type_name("FILE");
+  return [&common, f] {
+    apply_common_options(common);
+    auto cfg = bind_config<text::G2PConfig>(resolve_config(common), "g2p");
+    if (f->tones) cfg.tones = true;
+    MUDIT_CHECK(f->in.empty() != f->stats.empty(), ConfigError,
+                "give a lyrics file or --stats DIR|MANIFEST (one of them)");
+    const text::G2P g2p(cfg);
+    const text::PhonemeVocab vocab(cfg.tones);
+    if (!f->vocab.empty()) vocab.save(f->vocab);
+    if (!f->stats.empty()) {
+      text::G2PCoverage c;
+      const auto texts = lyrics_texts(f->stats);
+      for (const auto& t : texts) c += text::measure_coverage(t, g2p);
+      std::cout << "songs: " << texts.size() << "\n"
+                << "han characters: " << c.han_chars << ", with a reading: " << c.han_with_reading
+                << " (" << percent(c.han_with_reading, c.han_chars) << ")\n"
+                << "english words: " << c.english_words
+                << ", in the dictionary: " << c.english_in_dictionary << " ("
+                << percent(c.english_in_dictionary, c.english_words)
+                << "), letter-to-sound: " << c.english_words - c.english_in_dictionary << "\n";
+      return kOk;
+    }
+    const auto tokens = text::lyrics_to_tokens(text::parse_lyrics(read_file(f->in)), g2p);
+    std::string line;
+    for (const auto& t : tokens) {
+      const bool breaks = t == "<sep>" || (t.size() > 2 && t[0] == '<' && t != "<unk>");
+      if (breaks && !line.empty()) {
+        std::cout << line << "\n";
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + (f->ids ? std::to_string(vocab.token_to_id(t)) : t);
+      if (breaks) {
+        std::cout << line << "\n";
+        line.clear();
+      }
+    }
+    if (!line.empty()) std::cout << line << "\n";
+    log::info(tokens.size(), " tokens, vocabulary of ", vocab.vocab_size());
+    return kOk;
+  };
+}
+
+Runner setup_lyrics_rhyme(CLI::App& app, CommonOptions& common) {
+  add_common_options(app, common);
+  struct Flags {
+    std::string song, eval, out;
+  };
+  auto f = std::make_shared<Flags>();
+  app.add_option("--muchin", f->song, "a MuChin song folder: writes the str_rhyme of its str_lyric")
+      ->type_name("SONG_DIR");
+  app.add_option("--muchin-eval", f->eval,
+                 "a folder of MuChin songs: agreement and Cohen's kappa against their str_rhyme")
+      ->type_name("DIR");
+  app.add_option("--out", f->out, "write the str_rhyme here (default: stdout)")->type_name("FILE");
+  return [&common, f] {
+    apply_common_options(common);
+    const auto cfg = bind_config<text::G2PConfig>(resolve_config(common), "g2p");
+    MUDIT_CHECK(f->song.empty() != f->eval.empty(), ConfigError,
+                "give --muchin SONG_DIR or --muchin-eval DIR (one of them)");
+    const text::G2P g2p(cfg);
+    if (!f->song.empty()) {
+      const fs::path lyric = fs::path(f->song) / "str_lyric";
+      MUDIT_CHECK(fs::is_regular_file(lyric), IoError, f->song,
+                  ": no str_lyric (not a MuChin song folder)");
+      const std::string layout = text::str_rhyme_layout(read_file(lyric), g2p);
+      if (f->out.empty()) {
+        std::cout << layout << "\n";
+      } else {
+        write_file_atomic(f->out, layout);
+      }
+      return kOk;
+    }
+    MUDIT_CHECK(fs::is_directory(f->eval), IoError, f->eval, ": no such folder");
+    std::vector<fs::path> songs;
+    for (const auto& e : fs::directory_iterator(f->eval)) {
+      if (fs::exists(e.path() / "str_lyric") && fs::exists(e.path() / "str_rhyme"))
+        songs.push_back(e.path());
+    }
+    MUDIT_CHECK(!songs.empty(), DataError, f->eval,
+                ": no song folder with str_lyric and str_rhyme");
+    std::sort(songs.begin(), songs.end());
+    text::RhymeAgreement total;
+    for (const auto& s : songs) {
+      const auto a = text::compare_str_rhyme(
+          text::str_rhyme_layout(read_file(s / "str_lyric"), g2p), read_file(s / "str_rhyme"));
+      log::debug(s.filename().string(), ": agreement ", a.agreement(), ", kappa ", a.kappa());
+      total += a;
+    }
+    std::cout << std::fixed << std::setprecision(4) << "songs: " << songs.size()
+              << "\nlines: " << total.lines << "\nagreement: " << total.agreement()
+              << "\nkappa: " << total.kappa() << "\nrhyme in both: " << total.both
+              << ", in neither: " << total.neither << ", ours only: " << total.only_ours
+              << ", human only: " << total.only_theirs
+              << "\nlayout mismatches: " << total.mismatched_lines << "\n";
+    return kOk;
+  };
+}
+
+}  // namespace mudit::cli
