@@ -13,7 +13,7 @@ namespace mudit::data::synth::vocal {
 /// Whether libespeak-ng is compiled in and initialises (its data folder present).
 bool espeak_available();
 
-/// Speaks `text` (UTF-8) with `voice` ("en-us+f3", "en-us+m3", "cmn-latn-pinyin") at a slow
+/// Speaks `text` (UTF-8) with `voice` ("en-us+f5", "en-us+m3", "cmn-latn-pinyin") at a slow
 /// rate, synchronously; returns mono samples in [-1, 1] and sets `sample_rate` (22050).
 /// Returns nothing when espeak is unavailable or fails.
 std::vector<float> espeak_speak(const std::string& text, const std::string& voice,

@@ -42,7 +42,7 @@ struct Span {
 /// Voiced spans of a track (in samples), merging runs of voiced frames.
 std::vector<Span> voiced_spans(const F0Track& track, size_t n);
 
-/// Pitch marks over the voiced spans, on the peaks of the low-passed fundamental: the first at
+/// Pitch marks over the voiced spans, on the peaks of the band-passed fundamental: the first at
 /// the highest peak of the first period, each next one period on, refined to the highest peak
 /// within ±25 % of a period.
 std::vector<PitchMark> pitch_marks(const float* x, size_t n, const F0Track& track,

@@ -141,7 +141,9 @@ std::vector<float> psola(const SourceUnit& unit, const TimeMap& map, const std::
       if (it == marks.end() || (it != marks.begin() && tau - (it - 1)->pos < it->pos - tau)) --it;
       const double p_out = unit.sample_rate / double(f0[ti]);
       const double p_in = it->period;
-      add_grain(unit.samples, it->pos, p_in, out, t, std::sqrt(p_out / p_in));
+      // Raising the pitch, grains narrow to the output period: wider ones would carry parts of
+      // the neighbouring source pulses to positions off the new period (heard as roughness).
+      add_grain(unit.samples, it->pos, std::min(p_in, p_out), out, t, std::sqrt(p_out / p_in));
       t += p_out;
     } else {
       add_grain(unit.samples, tau, unvoiced_half, out, t, 1.0);

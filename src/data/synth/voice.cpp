@@ -6,7 +6,7 @@
 //            enough clear pitch to sing from, mostly creaky third tones of the male speaker -
 //            falls back to another tone of the syllable (level tone first), a missing syllable
 //            (or folder) to the formant voice.
-//   English  espeak-ng, one word at a time ("en-us+f3" / "en-us+m3"), cut into its syllables at
+//   English  espeak-ng, one word at a time ("en-us+f5" / "en-us+m3"), cut into its syllables at
 //            the energy minima nearest to equal shares; without espeak, the formant voice.
 // Every recorded syllable is trimmed, analysed (YIN F0, pitch marks) and cached process-wide
 // (songs sing in parallel; the cache is locked, the work is done outside the lock), then sung by
@@ -131,7 +131,7 @@ std::vector<size_t> syllable_cuts(const std::vector<float>& x, int parts, int sa
 /// The analysed syllables of one English word (`word` hyphenated: "to-night"), or null.
 std::shared_ptr<const std::vector<SourceUnit>> espeak_units(const std::string& word, bool female,
                                                             int sample_rate) {
-  const std::string voice = female ? "en-us+f3" : "en-us+m3";
+  const std::string voice = female ? "en-us+f5" : "en-us+m3";
   return espeak_cache().get(
       voice + "|" + word + "@" + std::to_string(sample_rate),
       [&]() -> std::shared_ptr<const std::vector<SourceUnit>> {
