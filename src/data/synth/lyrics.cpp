@@ -243,6 +243,7 @@ class LineWriter {
         std::vector<size_t> out;
         std::set<std::string> words{lex_.entries[end].text};
         if (fill(pat, 0, rest, out, words)) {
+          used_words_.insert(out.begin(), out.end());
           out.push_back(end);
           used.insert(end);
           return out;
@@ -261,6 +262,9 @@ class LineWriter {
     for (size_t j = k + 1; j < pat.size(); ++j) min_rest += pat[j].optional ? 0 : 1;
     std::vector<size_t> cands = role_list(pat[k].role);
     rng_.shuffle(cands);
+    // Words the song has not used yet come first, so lines vary.
+    std::stable_partition(cands.begin(), cands.end(),
+                          [&](size_t c) { return used_words_.count(c) == 0; });
     // An optional slot is skipped first half of the time.
     const bool skip_first = pat[k].optional && rng_.below(2) == 0;
     if (skip_first && fill(pat, k + 1, rest, out, words)) return true;
@@ -281,6 +285,7 @@ class LineWriter {
   uint8_t theme_;
   VocalRng& rng_;
   std::map<Role, std::vector<size_t>> by_role_;
+  std::set<size_t> used_words_;  // words (not endings) the song has used
 };
 
 /// Makes the line's text and syllables (untimed) from entries.
