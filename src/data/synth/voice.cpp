@@ -19,6 +19,7 @@
 #include "data/synth/voice.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <map>
