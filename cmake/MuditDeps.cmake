@@ -24,3 +24,9 @@ foreach(mod sndfile soxr libebur128 opencc libpng)
     pkg_check_modules(${mod} REQUIRED IMPORTED_TARGET GLOBAL ${mod})
   endif()
 endforeach()
+
+# Optional: libespeak-ng sings the English lyric lines of the synthetic corpus; without it the
+# built-in formant voice does (src/data/synth/espeak_voice.cpp).
+if(NOT TARGET PkgConfig::espeak-ng)
+  pkg_check_modules(espeak-ng QUIET IMPORTED_TARGET GLOBAL espeak-ng)
+endif()
