@@ -11,6 +11,7 @@ Runner setup_inspect(CLI::App& app, CommonOptions& common);
 Runner setup_train(CLI::App& app, CommonOptions& common);
 Runner setup_bench(CLI::App& app, CommonOptions& common);
 Runner setup_lyrics(CLI::App& app, CommonOptions& common);
+Runner setup_import(CLI::App& app, CommonOptions& common);
 Runner setup_launch(CLI::App& app, CommonOptions& common);
 
 }  // namespace mudit::cli
