@@ -20,6 +20,7 @@ using SuiteFn = std::function<std::vector<Measurement>(const BenchOptions&)>;
 const std::map<std::string, SuiteFn>& suites() {
   static const std::map<std::string, SuiteFn> table = {
       {"ddp", run_ddp_suite},
+      {"loader", run_loader_suite},
   };
   return table;
 }
