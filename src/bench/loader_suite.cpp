@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "bench/suites.h"
 #include "mudit/core/rng.h"
@@ -45,7 +46,7 @@ std::vector<Measurement> run_loader_suite(const BenchOptions& options) {
   auto dataset = std::make_shared<const data::ShardDataset>(work);
   dataset->validate();
   std::vector<Measurement> out;
-  double base_items = 0;
+  double base_items = 0, base_step = 0;
   for (int workers : {0, 1, 2}) {
     data::LoaderConfig cfg;
     cfg.batch_size = 16;
@@ -69,6 +70,21 @@ std::vector<Measurement> run_loader_suite(const BenchOptions& options) {
     out.push_back({"loader", name + " items/s", items_s, "items/s"});
     out.push_back({"loader", name + " MB/s", bytes / s / 1e6, "MB/s"});
     if (workers > 0) out.push_back({"loader", name + " vs sync", items_s / base_items, "x"});
+
+    // The same with a consumer that waits 1 ms per batch (a GPU step the CPU does not work
+    // in): the workers load the next batches meanwhile.
+    const auto t1 = std::chrono::steady_clock::now();
+    items = 0;
+    for (int i = 0; i < options.repeats * 4; ++i) {
+      items += static_cast<int64_t>(loader.next().items.size());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const double s1 = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    if (workers == 0) base_step = items / s1;
+    out.push_back({"loader", name + " +1ms step items/s", items / s1, "items/s"});
+    if (workers > 0) {
+      out.push_back({"loader", name + " +1ms step vs sync", items / s1 / base_step, "x"});
+    }
   }
   fs::remove_all(work);
   return out;
