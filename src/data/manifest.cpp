@@ -15,11 +15,12 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 ordered_json description_json(const Description& d) {
-  if (d.lang.empty() && d.length.empty()) return d.text;
+  if (d.lang.empty() && d.length.empty() && d.aspect.empty()) return d.text;
   ordered_json o;
   o["text"] = d.text;
   if (!d.lang.empty()) o["lang"] = d.lang;
   if (!d.length.empty()) o["length"] = d.length;
+  if (!d.aspect.empty()) o["aspect"] = d.aspect;
   return o;
 }
 
@@ -41,13 +42,13 @@ std::vector<Description> descriptions_from(const json& j, const char* what) {
   MUDIT_CHECK(j.is_array(), DataError, "manifest: '", what, "' must be a list");
   for (const auto& item : j) {
     if (item.is_string()) {
-      out.push_back({item.get<std::string>(), "", ""});
+      out.push_back({item.get<std::string>(), "", "", ""});
       continue;
     }
     MUDIT_CHECK(item.is_object() && item.contains("text") && item["text"].is_string(), DataError,
                 "manifest: each of '", what, "' must be a string or an object with a 'text'");
     out.push_back({item["text"].get<std::string>(), string_field(item, "lang", "lang"),
-                   string_field(item, "length", "length")});
+                   string_field(item, "length", "length"), string_field(item, "aspect", "aspect")});
   }
   return out;
 }

@@ -3,7 +3,7 @@
 # config resolution users see through `mudit config`.
 set -u
 MUDIT=$1
-DATA=$2
+DATA=$2  # tests/data; $3: the shared folder (default: next to the project)
 failures=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -167,6 +167,39 @@ check lyrics-phonemes-stats-missing 3 "$MUDIT" lyrics phonemes --stats "$work/no
 one_line_stderr lyrics-phonemes-stats-missing
 check lyrics-rhyme-no-mode 2 "$MUDIT" lyrics rhyme
 one_line_stderr lyrics-rhyme-no-mode
+# mudit import: a missing input folder is one line and writes nothing; a folder with sidecars
+# imports; the MuChin sample (when ../shared is there) imports with --allow-missing-audio and
+# without it fails, leaving the report but no manifest.
+check import-missing-in 3 "$MUDIT" import muchin --in "$work/no-such-dir" --out "$work/imp/m.jsonl"
+one_line_stderr import-missing-in
+expect_in import-missing-in "$work/err" "no-such-dir' is not a folder"
+if [ -e "$work/imp" ]; then echo "FAIL import-missing-in: output written"; failures=$((failures + 1)); fi
+check import-no-out 2 "$MUDIT" import folder --in "$work"
+one_line_stderr import-no-out
+mkdir -p "$work/songs"
+cp "$work/tone.wav" "$work/songs/tone.wav"
+printf '%s\n' '(chorus)' '[00:00.50]la la' >"$work/songs/tone.lrc"
+printf '%s' '{"descriptions": {"amateur": ["a calm tone"]}, "tags": {"amateur": {"mood": ["calm"]}}}' >"$work/songs/tone.json"
+check import-folder 0 "$MUDIT" import folder --in "$work/songs" --out "$work/imp/folder.jsonl" --log-level warn
+expect_in import-folder "$work/imp/folder.jsonl" '"id":"tone","audio":"'
+expect_in import-folder "$work/imp/folder.jsonl" '"lyrics":"(chorus1)\n[00:00.50]la la\n"'
+expect_in import-folder "$work/imp/folder.config.yaml" "valid_fraction: 0.05"
+expect_in import-folder "$work/imp/folder.report.json" '"imported": 1'
+SAMPLE="${3:-$DATA/../../../shared}/data/muchin-sample"
+if [ -d "$SAMPLE" ]; then
+  check import-muchin 0 "$MUDIT" import muchin --in "$SAMPLE" --out "$work/imp/muchin.jsonl" \
+    --allow-missing-audio --seed 3 --report "$work/imp/muchin-report.json"
+  expect_in import-muchin "$work/err" "imported 200 of 200 songs (0 skipped)"
+  expect_in import-muchin "$work/imp/muchin-report.json" '"missing audio": 200'
+  expect_in import-muchin "$work/imp/muchin.config.yaml" "split_seed: 3"
+  check import-muchin-noaudio 3 "$MUDIT" import muchin --in "$SAMPLE" --out "$work/imp/none.jsonl" --log-level warn
+  one_line_stderr import-muchin-noaudio
+  expect_in import-muchin-noaudio "$work/err" "no song imported"
+  if [ -e "$work/imp/none.jsonl" ]; then echo "FAIL import-muchin-noaudio: manifest written"; failures=$((failures + 1)); fi
+  expect_in import-muchin-noaudio "$work/imp/none.report.json" '"missing audio": 200'
+else
+  echo "skip import-muchin: no MuChin sample at $SAMPLE"
+fi
 
 check inspect-missing 3 "$MUDIT" inspect "$work/nothing-here.safetensors"
 one_line_stderr inspect-missing

@@ -9,7 +9,8 @@
 //    "tags": {"amateur": {"风格或流派": ["流行歌曲", "抒情"]}, "professional": {...}},
 //    "split": "train", "meta": {"name": "消愁", ...}}
 //
-// A description is a plain string, or an object with its language and length bucket when known.
+// A description is a plain string, or an object with its language, length bucket and aspect (the
+// dimension or question it answers) when known.
 // `audio` is relative to the manifest's folder unless absolute.
 #include <cstdint>
 #include <filesystem>
@@ -24,8 +25,11 @@ struct Description {
   std::string text;
   std::string lang;    // "zh", "en", or "" when unknown
   std::string length;  // "short", "medium", "long", or "" when not bucketed
+  /// What the text describes, when the source says: the tag dimension or question it answers
+  /// (MuChin: "配器与音效", "这首歌带给你的感受？"); "" when unknown.
+  std::string aspect;
   bool operator==(const Description& o) const {
-    return text == o.text && lang == o.lang && length == o.length;
+    return text == o.text && lang == o.lang && length == o.length && aspect == o.aspect;
   }
 };
 
