@@ -12,5 +12,6 @@ Runner setup_train(CLI::App& app, CommonOptions& common);
 Runner setup_bench(CLI::App& app, CommonOptions& common);
 Runner setup_lyrics(CLI::App& app, CommonOptions& common);
 Runner setup_launch(CLI::App& app, CommonOptions& common);
+Runner setup_synth(CLI::App& app, CommonOptions& common);
 
 }  // namespace mudit::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
       {"train", "train a task (codec, ChinMu, MuDiT, MuSiT, toy) from a run file",
        mudit::cli::setup_train},
       {"bench", "measure speed (suites: ddp); medians, JSON output", mudit::cli::setup_bench},
+      {"synth", "make the synthetic corpus: composed, rendered, described songs + manifest",
+       mudit::cli::setup_synth},
       {"lyrics", "lyrics tools: clean (ASR transcript clean-up)", mudit::cli::setup_lyrics},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",
        mudit::cli::setup_launch},
