@@ -210,30 +210,30 @@ std::vector<PartChoice> instrumentation(Style style) {
     case Style::kBallad:
       return {{"chords", {0, 4}, "", 1.0, 0},
               {"pad", {48, 49, 89}, "", 0.8, -7},
-              {"bass", {32, 33}, "", 1.0, -3},
+              {"bass", {32, 33}, "", 1.0, -6},
               {"melody_double", {73, 40, 71}, "", 0.6, -4}};
     case Style::kRock:
       return {{"chords", {29, 30}, "", 1.0, -2},
-              {"bass", {33, 34}, "", 1.0, -2},
+              {"bass", {33, 34}, "", 1.0, -5},
               {"melody_double", {27, 29}, "", 0.6, -4},
               {"pad", {18}, "", 0.3, -9}};
     case Style::kFolk:
       return {{"chords", {25, 24}, "", 1.0, 0},
               {"melody_double", {110, 73, 22}, "", 0.8, -4},
-              {"bass", {32}, "", 1.0, -3}};
+              {"bass", {32}, "", 1.0, -6}};
     case Style::kElectronicDance:
       return {{"pad", {88, 89, 90}, "", 1.0, -6},
               {"melody_double", {80, 81}, "", 0.9, -7},
-              {"bass", {38, 39}, "", 1.0, -3},
+              {"bass", {38, 39}, "", 1.0, -6},
               {"chords", {62, 5}, "", 0.5, -5}};
     case Style::kJazz:
       return {{"chords", {0, 11}, "", 1.0, 0},
-              {"bass", {32}, "", 1.0, -1},
+              {"bass", {32}, "", 1.0, -4},
               {"melody_double", {65, 66, 59}, "", 0.8, -4}};
     case Style::kChineseTraditional:
       return {{"chords", {107}, "guzheng", 1.0, 0},
               {"melody_double", {110, 75, 111, 77}, "", 1.0, -4},
-              {"bass", {45, 32}, "", 1.0, -4},
+              {"bass", {45, 32}, "", 1.0, -7},
               {"pad", {48, 49}, "", 0.5, -9},
               {"lead", {106}, "pipa", 0.3, -6}};
   }
@@ -362,7 +362,8 @@ class Composer {
         lo = 60, hi = 112;
         break;
     }
-    if (song_.meter == Meter::k6_8) lo = std::max(lo, 60), hi = std::min(hi, 120);
+    // 6/8 keeps its dotted-quarter beat at 80-120: slower, its eighths would read as the beat.
+    if (song_.meter == Meter::k6_8) lo = std::max(lo, 80), hi = std::max(std::min(hi, 120), 90);
     song_.bpm = rng_.uniform(lo, hi);
     if (song_.meter == Meter::k6_8) song_.bpm *= 1.5;
     grid_.bpm = song_.bpm;
@@ -449,7 +450,6 @@ class Composer {
           prog = pool[a];
           break;
         case Section::kChorus:
-        case Section::kIntro:
           prog = pool[b];
           break;
         case Section::kPrechorus:
@@ -536,6 +536,7 @@ class Composer {
     std::vector<int> candidates;
     std::vector<double> weights;
     for (int s = 1; s <= slots - 3; ++s) {
+      if (slow() && !grid_.is_beat(s)) continue;  // slow songs sing on the beats
       candidates.push_back(s);
       weights.push_back(grid_.is_strong(s) ? 4.0 : grid_.is_beat(s) ? 2.5 : 1.0);
     }
@@ -571,7 +572,8 @@ class Composer {
   void write_melody() {
     using text::Section;
     const int spb = grid_.slots_per_bar();
-    const int phrase_bars = (song_.meter == Meter::k4_4 && grid_.bar_seconds() >= 2.4) ? 1 : 2;
+    const int phrase_bars =
+        (song_.meter == Meter::k4_4 && grid_.bar_seconds() >= 2.4 && !slow()) ? 1 : 2;
     const int slots = phrase_bars * spb;
     const auto scale = scale_pitches();
     const int span = song_.voice.high_pitch - song_.voice.low_pitch;
@@ -709,7 +711,9 @@ class Composer {
       const BarChord& c = song_.chords[bar];
       const int root = 36 + c.root_pc;  // C2..B2
       const auto ivs = detail::quality_intervals(c.quality);
-      const int fifth = root + ivs[std::min<size_t>(2, ivs.size() - 1)];
+      // Root and octave: fifths in the bass would double the dominant's notes and pull key
+      // estimates a fifth up.
+      const int fifth = root + 12;
       if (last_bar(bar)) {
         note(p, bar, 0, spb, root, 90);
         continue;
@@ -735,15 +739,16 @@ class Composer {
       }
       switch (song_.style) {
         case Style::kRock:
-          for (int s = 0; s < 8; ++s) note(p, bar, s, 0.9, root, s % 2 == 0 ? 96 : 82);
+          for (int s = 0; s < 8; ++s) note(p, bar, s, 0.9, root, s % 2 == 0 ? 98 : 66);
           break;
         case Style::kElectronicDance:
-          for (int s = 1; s < 8; s += 2) note(p, bar, s, 0.9, s == 5 ? root + 12 : root, 100);
+          for (int s = 0; s < 8; s += 2) note(p, bar, s, 1.6, s == 4 ? root + 12 : root, 100);
           break;
         case Style::kJazz: {
           // Walking quarters: root, third, fifth, a semitone approach to the next root.
           const int approach = next_root + (rng_.chance(0.5) ? 1 : -1);
-          const int walk[] = {root, root + ivs[1], fifth, approach};
+          const int walk[] = {root, root + ivs[1], root + ivs[std::min<size_t>(2, ivs.size() - 1)],
+                              approach};
           for (int b = 0; b < 4; ++b) note(p, bar, 2 * b, 1.8, walk[b], b == 0 ? 96 : 86);
           break;
         }
@@ -788,8 +793,10 @@ class Composer {
         for (int pitch : v) note(p, bar, 0, spb, pitch + octave, 84);
         continue;
       }
-      for (int s = 0; s < spb; ++s) {
-        note(p, bar, s, 1.6, seq[(s + offset) % seq.size()] + octave, grid_.is_beat(s) ? 86 : 70);
+      const int step = slow() ? 2 : 1;
+      for (int s = 0, i = 0; s < spb; s += step, ++i) {
+        note(p, bar, s, 1.6 * step, seq[(i + offset) % seq.size()] + octave,
+             grid_.is_beat(s) ? 86 : 70);
       }
     }
   }
@@ -812,11 +819,14 @@ class Composer {
         continue;
       }
       if (song_.style == Style::kRock) {
-        // Power chords: root, fifth, octave, low.
-        const int root = 40 + ((c.root_pc - 4 + 12) % 12);  // E2..D#3
-        const int step = song_.meter == Meter::k6_8 ? 3 : 1;
+        // Low barre chords (root, fifth, octave, tenth) on the beats.
+        const int root = 52 + ((c.root_pc - 4 + 12) % 12);  // E3..D#4
+        const int third = detail::quality_intervals(c.quality)[1];
+        const int step = song_.meter == Meter::k6_8 ? 3 : 2;
         for (int s = 0; s < spb; s += step) {
-          for (int iv : {0, 7, 12}) note(p, bar, s, step * 0.9, root + iv, s == 0 ? 100 : 88);
+          for (int iv : {0, 7, 12, 12 + third}) {
+            note(p, bar, s, step * 0.9, root + iv, s == 0 ? 100 : 88);
+          }
         }
         continue;
       }
@@ -839,11 +849,12 @@ class Composer {
           block(3, 2, 76);
           break;
         case Style::kElectronicDance:
-          for (int s = 1; s < 8; s += 2) block(s, 0.8, 78);  // off-beat stabs
+          block(2, 1.5, 80), block(6, 1.5, 80);  // stabs on two and four
           break;
         default: {
-          const int strum[] = {0, 2, 3, 5, 6, 7};
-          for (int s : strum) block(s, s == 0 ? 2 : 1, grid_.is_beat(s) ? 88 : 70);
+          const std::vector<int> strum =
+              slow() ? std::vector<int>{0, 2, 4, 6} : std::vector<int>{0, 2, 3, 5, 6, 7};
+          for (int s : strum) block(s, s == 0 || slow() ? 2 : 1, grid_.is_beat(s) ? 88 : 70);
         }
       }
     }
@@ -854,10 +865,15 @@ class Composer {
     std::vector<int> seq(v.begin(), v.end());
     seq.push_back(v.front() + 12);
     for (int k = static_cast<int>(v.size()) - 1; k > 0; --k) seq.push_back(v[k]);
-    for (int s = 0; s < grid_.slots_per_bar(); ++s) {
-      note(p, bar, s, 1.8, seq[s % seq.size()] + octave, grid_.is_beat(s) ? 88 : 72);
+    const int step = slow() ? 2 : 1;
+    for (int s = 0, i = 0; s < grid_.slots_per_bar(); s += step, ++i) {
+      note(p, bar, s, 1.8 * step, seq[i % seq.size()] + octave, grid_.is_beat(s) ? 88 : 72);
     }
   }
+
+  // Below 90 beats a minute the accompaniment moves in beats, not eighths: eighths as loud as
+  // the beats make a slow song sound (and estimate) twice as fast.
+  bool slow() const { return song_.meter != Meter::k6_8 && beat_bpm(song_) < 90; }
 
   void play_drums(Part& p) {
     enum : int {
@@ -919,7 +935,7 @@ class Composer {
         case Style::kElectronicDance:
           for (int s = 0; s < 8; s += 2) note(p, bar, s, 1, kKick, 112);  // four on the floor
           note(p, bar, 2, 1, kClap, 96), note(p, bar, 6, 1, kClap, 96);
-          for (int s = 1; s < 8; s += 2) note(p, bar, s, 1, kOpen, 58);
+          for (int s = 1; s < 8; s += 2) note(p, bar, s, 1, kOpen, 40);
           break;
         case Style::kJazz:
           for (double s : {0.0, 2.0, 3.0, 4.0, 6.0, 7.0}) {
@@ -931,7 +947,9 @@ class Composer {
         case Style::kFolk:
           note(p, bar, 0, 1, kKick, 100), note(p, bar, 4, 1, kKick, 96);
           note(p, bar, 2, 1, kSide, 84), note(p, bar, 6, 1, kSide, 84);
-          for (int s = 0; s < 8; ++s) note(p, bar, s, 1, kShaker, s % 2 == 0 ? 62 : 40);
+          for (int s = 0; s < 8; s += slow() ? 2 : 1) {
+            note(p, bar, s, 1, kShaker, s % 2 == 0 ? 62 : 40);
+          }
           break;
         default:  // ballad: beats only on the hi-hat, so the eighths never outvote the beat
           note(p, bar, 0, 1, kKick, 100), note(p, bar, 4, 1, kKick, 92);
