@@ -55,7 +55,9 @@ struct Note {
 /// One instrument of the arrangement, as rendered: a General MIDI program on a channel.
 struct Part {
   std::string role;    // "melody_double", "chords", "bass", "drums", "pad", "lead"
-  int program = 0;     // General MIDI program 0..127 (ignored for drums: channel 10)
+  int program = 0;     // General MIDI program 0..127; for drums (channel 10) the kit preset of
+                       // bank 128 (0 standard, 8 room, 16 power, 24 electronic, 25 TR-808,
+                       // 32 jazz, 40 brush), falling back to 0 where a soundfont lacks it
   int channel = 0;     // MIDI channel 0..15 (9 = drums)
   std::string name;    // GM name: "Acoustic Grand Piano"
   std::string family;  // GM family: "piano", "strings", "guitar", "bass", "drums", ...
