@@ -18,8 +18,8 @@ _mudit_find(spdlog CONFIG)
 _mudit_find(nlohmann_json CONFIG)
 _mudit_find(PkgConfig)
 
-# libsndfile, libsoxr, libebur128 and libpng are found through their pkg-config files.
-foreach(mod sndfile soxr libebur128 opencc libpng)
+# libsndfile, libsoxr, libebur128, libpng and fluidsynth are found through their pkg-config files.
+foreach(mod sndfile soxr libebur128 opencc libpng fluidsynth)
   if(NOT TARGET PkgConfig::${mod})
     pkg_check_modules(${mod} REQUIRED IMPORTED_TARGET GLOBAL ${mod})
   endif()
@@ -30,3 +30,8 @@ endforeach()
 if(NOT TARGET PkgConfig::espeak-ng)
   pkg_check_modules(espeak-ng QUIET IMPORTED_TARGET GLOBAL espeak-ng)
 endif()
+# fluidsynth.h needs none of the glib/SDL include folders and -D_DEFAULT_SOURCE, -pthread, ...
+# that FluidSynth's pkg-config file lists; those would also invalidate the shared precompiled
+# header for every source of mudit::mudit. Keep the library, drop the compile flags.
+set_property(TARGET PkgConfig::fluidsynth PROPERTY INTERFACE_COMPILE_OPTIONS "")
+set_property(TARGET PkgConfig::fluidsynth PROPERTY INTERFACE_INCLUDE_DIRECTORIES "")

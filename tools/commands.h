@@ -15,5 +15,6 @@ Runner setup_lyrics_phonemes(CLI::App& app, CommonOptions& common);  // in cmd_l
 Runner setup_lyrics_rhyme(CLI::App& app, CommonOptions& common);     // in cmd_lyrics_g2p.cpp
 Runner setup_import(CLI::App& app, CommonOptions& common);
 Runner setup_launch(CLI::App& app, CommonOptions& common);
+Runner setup_synth(CLI::App& app, CommonOptions& common);
 
 }  // namespace mudit::cli

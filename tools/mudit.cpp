@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
        mudit::cli::setup_bench},
       {"import", "annotations and audio to a manifest: muchin (MuChin folder), folder (sidecars)",
        mudit::cli::setup_import},
+      {"synth", "make the synthetic corpus: composed, rendered, described songs + manifest",
+       mudit::cli::setup_synth},
       {"lyrics", "lyrics tools: clean (ASR transcript clean-up)", mudit::cli::setup_lyrics},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",
        mudit::cli::setup_launch},

@@ -11,9 +11,11 @@
 // Every step is deterministic in its seed.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "mudit/audio/io.h"
 #include "mudit/data/manifest.h"
 #include "mudit/text/lyrics.h"
 
@@ -34,6 +36,13 @@ const char* style_name(Style style);  // "ballad", "rock", "folk", "edm", "jazz"
 std::vector<int> mode_intervals(Mode mode);
 /// "C", "C#", "D", ... "B" for pitch classes 0..11.
 const char* pitch_class_name(int pitch_class);
+/// The General MIDI name ("Acoustic Grand Piano") and family ("piano") of a program 0..127.
+const char* gm_program_name(int program);
+const char* gm_family_name(int program);
+/// The pitch class of the major scale that holds the mode's notes: the tonic for major and
+/// gong, the relative major for minor and yu, and the gong of shang, jue and zhi (tonic - 2,
+/// - 4, - 7 semitones). Key estimates are scored against it (see README "Synthetic corpus").
+int parent_major_pc(int tonic_pc, Mode mode);
 
 /// A note of one part. Times in seconds from the song's start (sample-accurate when rendered).
 struct Note {
@@ -46,12 +55,17 @@ struct Note {
 /// One instrument of the arrangement, as rendered: a General MIDI program on a channel.
 struct Part {
   std::string role;    // "melody_double", "chords", "bass", "drums", "pad", "lead"
-  int program = 0;     // General MIDI program 0..127 (ignored for drums: channel 10)
+  int program = 0;     // General MIDI program 0..127; for drums (channel 10) the kit preset of
+                       // bank 128 (0 standard, 8 room, 16 power, 24 electronic, 25 TR-808,
+                       // 32 jazz, 40 brush), falling back to 0 where a soundfont lacks it
   int channel = 0;     // MIDI channel 0..15 (9 = drums)
   std::string name;    // GM name: "Acoustic Grand Piano"
   std::string family;  // GM family: "piano", "strings", "guitar", "bass", "drums", ...
   std::vector<Note> notes;
   float gain_db = 0;  // mix gain
+  /// The instrument a General MIDI substitute stands for ("guzheng" for Koto, "erhu" for
+  /// Fiddle in the Chinese traditional style); empty when the GM instrument is meant as itself.
+  std::string stands_for;
 };
 
 struct SectionSpan {
@@ -132,6 +146,11 @@ struct SongLabels {
   double peak_dbfs = 0;
 };
 
+/// Quarter notes per bar (4, 3, and 3 for 6/8) and the felt beat in BPM: `bpm` for 4/4 and 3/4,
+/// the dotted quarter (bpm / 1.5) for 6/8. Tempo estimates are scored against beat_bpm().
+double quarters_per_bar(Meter meter);
+double beat_bpm(const SongLabels& song);
+
 /// Labels as one JSON object (the per-song labels.json) and back. Throws DataError on bad input.
 std::string labels_to_json(const SongLabels& song);
 SongLabels labels_from_json(const std::string& json);
@@ -196,5 +215,92 @@ struct SongDescriptions {
   TagMap professional_tags;  // MuChin's professional dimensions (风格或流派, 速度与节奏, ...)
 };
 SongDescriptions describe_song(const SongLabels& song, uint64_t seed);
+
+// --- Rendering --------------------------------------------------------------------------------
+
+/// Renders songs with FluidSynth, offline (no audio driver). The existing soundfonts of
+/// config.soundfonts are loaded once per process (shared by every renderer alive); each song is
+/// played on a fresh synthesizer that takes its soundfont from FluidSynth's sample cache, so a
+/// song's audio never depends on what was rendered before it or on which thread. One renderer
+/// per thread (it is not thread-safe).
+class SongRenderer {
+ public:
+  /// Loads the soundfonts. Throws IoError when none of config.soundfonts can be loaded.
+  explicit SongRenderer(const SynthConfig& config);
+  ~SongRenderer();
+  SongRenderer(const SongRenderer&) = delete;
+  SongRenderer& operator=(const SongRenderer&) = delete;
+
+  /// The instruments of `song` (every part; the melody itself is the vocal's) plus `vocal`
+  /// (mono at song.sample_rate, may be empty), mixed in stereo with the vocal above the band,
+  /// normalised to config.target_lufs and limited so |x| <= 0.99. The soundfont is drawn from
+  /// `seed`; sets song.soundfont, song.loudness_lufs and song.peak_dbfs. Returns [2, T] float32,
+  /// T = round(song.duration_s * song.sample_rate). Note events land on FluidSynth's 64-sample
+  /// block grid (at most 63 samples, 2.7 ms at 24 kHz, after the label time).
+  audio::Audio render(SongLabels& song, const std::vector<float>& vocal, uint64_t seed);
+
+  /// File names of the loaded soundfonts, in config order.
+  std::vector<std::string> soundfonts() const;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+/// sing() (when config.vocals) and SongRenderer::render() with a renderer kept per thread.
+audio::Audio render_song(SongLabels& song, const SynthConfig& config, uint64_t seed);
+
+// --- The corpus ---------------------------------------------------------------------------------
+
+/// "synth_000042" for index 42.
+std::string song_id(int64_t index);
+
+/// The seed of one step of one song: derive_seed(song_seed, step). Steps: 0 compose, 1 lyrics,
+/// 2 sing, 3 render, 4 describe.
+uint64_t step_seed(uint64_t song_seed, int step);
+
+/// One song made in memory: composed, lyrics written, sung, rendered and described.
+struct Song {
+  SongLabels labels;
+  audio::Audio audio;  // [2, T]
+  SongDescriptions descriptions;
+};
+Song make_song(const SynthConfig& config, int64_t index, SongRenderer& renderer);
+
+/// The lyrics file: structure tags for every section (instrumental ones too) and one
+/// "[mm:ss.xx]line" per lyric line.
+std::string lyrics_text(const SongLabels& song);
+
+/// The manifest's `meta` for a song: key, mode, tempo, meter, style, instruments, soundfont,
+/// voice (a compact JSON object).
+std::string song_meta_json(const SongLabels& song);
+
+/// The manifest line of a song whose files lie in `songs/<id>/` next to the manifest.
+ManifestEntry manifest_entry(const Song& song, const SynthConfig& config);
+
+/// Writes songs/<id>/{audio.wav,song.mid,labels.json,lyrics.txt} under `out_dir`, each atomically.
+void write_song_files(const Song& song, const std::filesystem::path& out_dir);
+
+struct CorpusStats {
+  int64_t songs = 0;
+  double audio_seconds = 0;  // total length of the audio made
+  double wall_seconds = 0;
+  int64_t threads = 0;
+  double songs_per_second() const { return wall_seconds > 0 ? songs / wall_seconds : 0; }
+  double realtime_factor() const { return wall_seconds > 0 ? audio_seconds / wall_seconds : 0; }
+};
+
+/// Makes songs 0..songs-1 (song i seeded with derive_seed(config.seed, i)) in parallel over
+/// config.threads threads (0: every core; the output does not depend on the count), writing
+/// out_dir/songs/<id>/..., out_dir/manifest.jsonl (written last, atomically: a failed run leaves
+/// none) and the resolved config out_dir/synth.yaml. `progress` (may be empty) is called from
+/// the calling thread with the number of songs done. Throws ConfigError for a bad config or no
+/// usable soundfont, IoError when out_dir cannot be written.
+CorpusStats synthesize_corpus(const SynthConfig& config, const std::filesystem::path& out_dir,
+                              const std::function<void(int64_t done)>& progress = {});
+
+/// A readable summary of a song folder written by synthesize_corpus(): its labels.json, and its
+/// line of ../../manifest.jsonl (descriptions, tags, split) when present.
+std::string describe_song_dir(const std::filesystem::path& song_dir);
 
 }  // namespace mudit::data::synth
