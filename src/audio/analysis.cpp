@@ -63,6 +63,12 @@ constexpr double kMajorProfile[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09,
                                       2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
 constexpr double kMinorProfile[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53,
                                       2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
+// Albrecht & Shanahan (2013), Music Perception 31(1): pitch-class duration distributions of
+// major and minor pieces in their corpus.
+constexpr double kAsMajorProfile[12] = {0.238, 0.006, 0.111, 0.006, 0.137, 0.094,
+                                        0.016, 0.214, 0.009, 0.080, 0.008, 0.081};
+constexpr double kAsMinorProfile[12] = {0.220, 0.006, 0.104, 0.123, 0.019, 0.103,
+                                        0.012, 0.214, 0.062, 0.022, 0.061, 0.052};
 
 }  // namespace
 
@@ -250,6 +256,8 @@ void ChromaConfig::validate() const {
   MUDIT_CHECK(f_min > 0 && f_max > f_min, ConfigError, "chroma: need 0 < f_min < f_max, got ",
               f_min, ", ", f_max);
   MUDIT_CHECK(tuning_hz > 0, ConfigError, "chroma: tuning_hz must be positive");
+  MUDIT_CHECK(harmonic_kernel >= 0 && (harmonic_kernel == 0 || harmonic_kernel % 2 == 1),
+              ConfigError, "chroma: harmonic_kernel must be 0 or odd, got ", harmonic_kernel);
 }
 
 torch::Tensor chroma_filterbank(int64_t sample_rate, int64_t n_fft, const ChromaConfig& cfg,
@@ -270,6 +278,26 @@ torch::Tensor chroma_filterbank(int64_t sample_rate, int64_t n_fft, const Chroma
   return fb.to(device, dtype);
 }
 
+namespace {
+
+/// Running median over the last dim of [B, R, N] with edge replication, window k (odd).
+torch::Tensor median_filter_last(const torch::Tensor& x, int64_t k) {
+  namespace F = torch::nn::functional;
+  const torch::Tensor padded =
+      F::pad(x, F::PadFuncOptions({k / 2, k / 2}).mode(torch::kReplicate));  // [B, R, N + k - 1]
+  return std::get<0>(padded.unfold(2, k, 1).median(-1));                     // [B, R, N]
+}
+
+/// Soft harmonic mask H² / (H² + P²) of a magnitude spectrogram [B, F, N].
+torch::Tensor harmonic_mask(const torch::Tensor& mag, int64_t k) {
+  const torch::Tensor h = median_filter_last(mag, k);                                  // along time
+  const torch::Tensor p = median_filter_last(mag.transpose(1, 2), k).transpose(1, 2);  // along F
+  const torch::Tensor h2 = h * h;
+  return h2 / (h2 + p * p + 1e-12);
+}
+
+}  // namespace
+
 torch::Tensor chroma(const torch::Tensor& audio, int64_t sample_rate, const ChromaConfig& cfg) {
   cfg.validate();
   const torch::Tensor x = as_batch(audio, "chroma");  // [B, T]
@@ -277,7 +305,8 @@ torch::Tensor chroma(const torch::Tensor& audio, int64_t sample_rate, const Chro
   o.n_fft = next_pow2(cfg.window_seconds * sample_rate);
   o.hop_length = std::max<int64_t>(1, std::llround(cfg.hop_seconds * sample_rate));
   o.padding = "center";
-  const torch::Tensor mag = stft(x, o).abs();  // [B, F, N]
+  torch::Tensor mag = stft(x, o).abs();  // [B, F, N]
+  if (cfg.harmonic_kernel > 1) mag = mag * harmonic_mask(mag, cfg.harmonic_kernel);
   const torch::Tensor fb =
       chroma_filterbank(sample_rate, o.n_fft, cfg, mag.scalar_type(), mag.device());  // [12, F]
   torch::Tensor c = torch::matmul(fb, mag);                                           // [B, 12, N]
@@ -292,7 +321,16 @@ torch::Tensor krumhansl_minor_profile() {
   return torch::tensor(std::vector<double>(kMinorProfile, kMinorProfile + 12), torch::kFloat64);
 }
 
-torch::Tensor key_correlations(const torch::Tensor& pitch_classes) {
+std::pair<torch::Tensor, torch::Tensor> key_profiles(KeyProfile profile) {
+  if (profile == KeyProfile::kKrumhanslKessler) {
+    return {krumhansl_major_profile(), krumhansl_minor_profile()};
+  }
+  return {
+      torch::tensor(std::vector<double>(kAsMajorProfile, kAsMajorProfile + 12), torch::kFloat64),
+      torch::tensor(std::vector<double>(kAsMinorProfile, kAsMinorProfile + 12), torch::kFloat64)};
+}
+
+torch::Tensor key_correlations(const torch::Tensor& pitch_classes, KeyProfile profile) {
   MUDIT_CHECK(pitch_classes.defined() && pitch_classes.size(-1) == 12 &&
                   (pitch_classes.dim() == 1 || pitch_classes.dim() == 2),
               ShapeError, "key_correlations: expected [12] or [B, 12], got ",
@@ -301,8 +339,9 @@ torch::Tensor key_correlations(const torch::Tensor& pitch_classes) {
                                .to(torch::kFloat64);  // [B, 12]
   // Row r of the template matrix is the profile with its tonic moved to pitch class r % 12.
   std::vector<torch::Tensor> rows;
-  for (const torch::Tensor& profile : {krumhansl_major_profile(), krumhansl_minor_profile()}) {
-    for (int64_t tonic = 0; tonic < 12; ++tonic) rows.push_back(torch::roll(profile, tonic));
+  const auto [major, minor] = key_profiles(profile);
+  for (const torch::Tensor& p : {major, minor}) {
+    for (int64_t tonic = 0; tonic < 12; ++tonic) rows.push_back(torch::roll(p, tonic));
   }
   torch::Tensor templates = torch::stack(rows).to(pc.device());  // [24, 12]
   templates = templates - templates.mean(1, true);
@@ -324,10 +363,10 @@ std::string KeyEstimate::name() const {
 }
 
 std::vector<KeyEstimate> estimate_key(const torch::Tensor& audio, int64_t sample_rate,
-                                      const ChromaConfig& cfg) {
+                                      const ChromaConfig& cfg, KeyProfile profile) {
   torch::NoGradGuard no_grad;
   const torch::Tensor c = chroma(as_batch(audio, "estimate_key"), sample_rate, cfg);  // [B, 12, N]
-  const torch::Tensor r = key_correlations(c.sum(2)).cpu();                           // [B, 24]
+  const torch::Tensor r = key_correlations(c.sum(2), profile).cpu();                  // [B, 24]
   std::vector<KeyEstimate> keys;
   for (int64_t b = 0; b < r.size(0); ++b) {
     const int64_t best = r[b].argmax().item<int64_t>();
