@@ -47,7 +47,7 @@ DEB_PACKAGES=(
   libopencc-dev
   # synthetic corpus (issue 5): instruments, sung syllables, English voice
   libfluidsynth-dev fluid-soundfont-gm musescore-general-soundfont timgm6mb-soundfont
-  gcin-voice librubberband-dev libespeak-ng-dev espeak-ng-data
+  gcin-voice libespeak-ng-dev espeak-ng-data
   # pronunciation data for G2P (processed at build time)
   unicode-data rime-data-terra-pinyin python3-jieba festlex-cmu libbz2-dev
 )
