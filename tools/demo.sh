@@ -1,23 +1,51 @@
 #!/usr/bin/env bash
 # The main job: songs from descriptions, end to end, on the built-in synthetic corpus.
 #
-#   tools/demo.sh [--retrain]
+#   tools/demo.sh [--songs N] [--out DIR]
 #
-# Today it sets the machine up, builds mudit and shows what the build can reach; the pipeline
-# stages it will run are listed below with their state.
+# Today it sets the machine up, builds mudit and runs the stages that exist: the synthetic
+# corpus (composed, rendered, sung and described songs with a manifest), one song's labels and
+# descriptions, and the phoneme coverage of its lyrics. The stages still to come are listed at
+# the end with their state.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SONGS=24
+OUT="$ROOT/out/demo"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --songs) SONGS=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 "$ROOT/tools/bootstrap.sh"
 MUDIT="$ROOT/build/bin/mudit"
 
 echo
 "$MUDIT" --version
+
+echo
+echo "demo: 1. the synthetic corpus ($SONGS songs of 8 s) in $OUT/corpus"
+"$MUDIT" synth --out "$OUT/corpus" --songs "$SONGS" --seconds 8 --seed 0
+
+echo
+echo "demo: 2. one song's labels and descriptions (listen: $OUT/corpus/songs/synth_000000/audio.wav)"
+"$MUDIT" synth --describe "$OUT/corpus/songs/synth_000000"
+
+echo
+echo "demo: 3. the lyrics as phonemes: coverage over the corpus"
+"$MUDIT" lyrics phonemes --stats "$OUT/corpus/manifest.jsonl"
+
 cat <<'TXT'
 
 demo: the description-to-song pipeline is not assembled yet. Stages and their state:
+  synth    synthetic corpus (mudit synth)                 ready (above)
+  import   MuChin / sidecar folders (mudit import)        ready
+  lyrics   G2P, rhyme (mudit lyrics phonemes|rhyme)       ready (above)
   engine   mudit train (try: mudit train --config configs/train/toy.yaml --run-dir runs/toy)  ready
-  synth    synthetic corpus (mudit synth)                 not yet
   codec    mel VAE + HiFiGAN / wave VAE (mudit train)     not yet
   chinmu   text/audio encoder (mudit train, embed)        not yet
   prepare  latents, embeddings, phonemes (mudit prepare)  not yet
