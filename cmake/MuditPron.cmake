@@ -44,7 +44,8 @@ if(MUDIT_HAVE_PRON)
   string(REGEX REPLACE ", $" "" pron_versions "Debian packages: ${pron_versions}")
 
   add_executable(mudit_build_pron "${PROJECT_SOURCE_DIR}/tools/pron/build_pron.cpp")
-  target_include_directories(mudit_build_pron PRIVATE "${MUDIT_BZLIB_INCLUDE_DIR}")
+  target_include_directories(mudit_build_pron PRIVATE "${MUDIT_BZLIB_INCLUDE_DIR}"
+    "${PROJECT_SOURCE_DIR}/include")
   target_link_libraries(mudit_build_pron PRIVATE PkgConfig::opencc "${MUDIT_BZ2_LIBRARY}")
 
   set(pron_outputs "${MUDIT_PRON_DIR}/zh_chars.tsv" "${MUDIT_PRON_DIR}/zh_words.tsv"

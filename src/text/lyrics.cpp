@@ -11,25 +11,6 @@
 namespace mudit::text {
 namespace {
 
-// Decodes one UTF-8 code point at `pos` (advancing it); invalid bytes decode as themselves.
-uint32_t next_code_point(std::string_view s, size_t& pos) {
-  const auto b0 = static_cast<unsigned char>(s[pos]);
-  int len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 1;
-  if (pos + static_cast<size_t>(len) > s.size()) len = 1;
-  uint32_t cp = len == 1 ? b0 : len == 2 ? (b0 & 0x1F) : len == 3 ? (b0 & 0x0F) : (b0 & 0x07);
-  for (int i = 1; i < len; ++i) {
-    const auto b = static_cast<unsigned char>(s[pos + static_cast<size_t>(i)]);
-    if ((b & 0xC0) != 0x80) {
-      len = 1;
-      cp = b0;
-      break;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  pos += static_cast<size_t>(len);
-  return cp;
-}
-
 std::string trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
@@ -160,7 +141,7 @@ std::string fold_width(std::string_view text) {
   size_t pos = 0;
   bool space = false;
   while (pos < text.size()) {
-    uint32_t cp = next_code_point(text, pos);
+    uint32_t cp = utf8::next(text, pos);
     if (cp >= 0xFF01 && cp <= 0xFF5E) cp -= 0xFEE0;
     if (cp == 0x3000 || cp == '\t' || cp == '\r' || cp == '\n') cp = ' ';
     if (cp == ' ') {

@@ -22,6 +22,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "mudit/core/utf8.h"
+
 namespace {
 
 [[noreturn]] void die(const std::string& message) {
@@ -74,24 +76,6 @@ std::vector<std::string> lines_of(const std::string& text) {
     if (!l.empty() && l.back() == '\r') l.pop_back();
   }
   return lines;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Tone-marked pinyin ("lǜ", "zhǎng") → tone-digit pinyin ("lv4", "zhang3").
@@ -171,7 +155,7 @@ void build_chars(const std::string& unihan, const std::string& terra_path, const
     const auto f = split(line, '\t');
     if (f.size() < 3) continue;
     std::string ch;
-    append_utf8(ch, parse_codepoint(f[0]));
+    mudit::utf8::append(ch, parse_codepoint(f[0]));
     if (f[1] == "kHanyuPinlu") {  // "lè(283) yuè(54)"
       std::vector<std::pair<long, std::string>> counted;
       for (const auto& item : split(f[2], ' ')) {

@@ -65,38 +65,6 @@ bool is_pentatonic(Mode m) {
   return m != Mode::kMajor && m != Mode::kMinor;
 }
 
-const char* mode_en(Mode m) {
-  switch (m) {
-    case Mode::kMajor:
-      return "major";
-    case Mode::kMinor:
-      return "minor";
-    case Mode::kGong:
-      return "gong";
-    case Mode::kShang:
-      return "shang";
-    case Mode::kJue:
-      return "jue";
-    case Mode::kZhi:
-      return "zhi";
-    case Mode::kYu:
-      return "yu";
-  }
-  return "major";
-}
-
-std::string meter_text(Meter m) {
-  switch (m) {
-    case Meter::k4_4:
-      return "4/4";
-    case Meter::k3_4:
-      return "3/4";
-    case Meter::k6_8:
-      return "6/8";
-  }
-  return "4/4";
-}
-
 std::string key_zh(const SongLabels& s) {
   const std::string tonic = kPitchZh[((s.tonic_pc % 12) + 12) % 12];
   switch (s.mode) {
@@ -120,8 +88,8 @@ std::string key_zh(const SongLabels& s) {
 
 std::string key_en(const SongLabels& s) {
   const std::string tonic = kPitchEn[((s.tonic_pc % 12) + 12) % 12];
-  if (is_pentatonic(s.mode)) return tonic + " " + mode_en(s.mode) + " pentatonic";
-  return tonic + " " + mode_en(s.mode);
+  if (is_pentatonic(s.mode)) return tonic + " " + mode_name(s.mode) + " pentatonic";
+  return tonic + " " + mode_name(s.mode);
 }
 
 std::string bpm_text(const SongLabels& s) {
@@ -293,23 +261,7 @@ std::string section_zh(text::Section k) {
   return "段落";
 }
 std::string section_en(text::Section k) {
-  switch (k) {
-    case text::Section::kIntro:
-      return "intro";
-    case text::Section::kVerse:
-      return "verse";
-    case text::Section::kPrechorus:
-      return "pre-chorus";
-    case text::Section::kChorus:
-      return "chorus";
-    case text::Section::kBridge:
-      return "bridge";
-    case text::Section::kInterlude:
-      return "interlude";
-    case text::Section::kOutro:
-      return "outro";
-  }
-  return "section";
+  return k == text::Section::kPrechorus ? "pre-chorus" : text::section_name(k);
 }
 
 std::vector<std::string> form(const SongLabels& s, bool zh) {
@@ -387,7 +339,7 @@ ProFacts pro_facts(const SongLabels& s, bool zh) {
   f.key = zh ? key_zh(s) : key_en(s);
   f.tempo = bpm_text(s);
   f.term = zh ? tempo_term_zh(s.bpm) : tempo_term_en(s.bpm);
-  f.meter = zh ? meter_text(s.meter) + "拍" : meter_text(s.meter);
+  f.meter = zh ? std::string(meter_name(s.meter)) + "拍" : std::string(meter_name(s.meter));
   f.style = zh ? style_zh(s.style) : style_en(s.style);
   f.instruments = zh ? zh_list(insts) : and_list(insts);
   f.progression = join(prog, "–");
@@ -455,7 +407,7 @@ std::vector<Description> professional(const SongLabels& s, Rng& rng) {
 TagMap professional_tags(const SongLabels& s) {
   TagMap t;
   t["风格或流派"] = {style_zh(s.style)};
-  t["速度与节奏"] = {tempo_bucket_zh(s.bpm), bpm_text(s), meter_text(s.meter) + "拍"};
+  t["速度与节奏"] = {tempo_bucket_zh(s.bpm), bpm_text(s), std::string(meter_name(s.meter)) + "拍"};
   t["配器与音效"] = instruments(s, true);
   t["歌唱和人声"] = {voice_zh(s.voice), s.voice.gender == "female" ? "女声演唱" : "男声演唱"};
   t["调性"] = {key_zh(s)};
