@@ -10,7 +10,6 @@
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
 #include "mudit/core/log.h"
-#include "mudit/data/manifest.h"
 #include "mudit/text/g2p.h"
 #include "mudit/text/rhyme.h"
 
@@ -18,27 +17,6 @@ namespace mudit::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The lyrics texts of a MuChin folder (every song folder with a str_lyric, or the folder
-// itself) or of a manifest (.jsonl).
-std::vector<std::string> lyrics_texts(const std::string& source) {
-  MUDIT_CHECK(fs::exists(source), IoError, source, ": no such file or folder");
-  std::vector<std::string> texts;
-  if (fs::is_directory(source)) {
-    if (fs::exists(fs::path(source) / "str_lyric"))
-      return {read_file(fs::path(source) / "str_lyric")};
-    std::vector<fs::path> songs;
-    for (const auto& e : fs::directory_iterator(source)) {
-      if (fs::exists(e.path() / "str_lyric")) songs.push_back(e.path());
-    }
-    std::sort(songs.begin(), songs.end());
-    for (const auto& s : songs) texts.push_back(read_file(s / "str_lyric"));
-    MUDIT_CHECK(!texts.empty(), DataError, source, ": no song folder with a str_lyric file");
-    return texts;
-  }
-  for (const auto& entry : data::read_manifest(source)) texts.push_back(entry.lyrics);
-  return texts;
-}
 
 std::string percent(int64_t part, int64_t whole) {
   std::ostringstream s;
@@ -73,7 +51,7 @@ Runner setup_lyrics_phonemes(CLI::App& app, CommonOptions& common) {
     if (!f->vocab.empty()) vocab.save(f->vocab);
     if (!f->stats.empty()) {
       text::G2PCoverage c;
-      const auto texts = lyrics_texts(f->stats);
+      const auto texts = text::corpus_lyrics(f->stats);
       for (const auto& t : texts) c += text::measure_coverage(t, g2p);
       std::cout << "songs: " << texts.size() << "\n"
                 << "han characters: " << c.han_chars << ", with a reading: " << c.han_with_reading
@@ -85,20 +63,7 @@ Runner setup_lyrics_phonemes(CLI::App& app, CommonOptions& common) {
       return kOk;
     }
     const auto tokens = text::lyrics_to_tokens(text::parse_lyrics(read_file(f->in)), g2p);
-    std::string line;
-    for (const auto& t : tokens) {
-      const bool breaks = t == "<sep>" || (t.size() > 2 && t[0] == '<' && t != "<unk>");
-      if (breaks && !line.empty()) {
-        std::cout << line << "\n";
-        line.clear();
-      }
-      line += (line.empty() ? "" : " ") + (f->ids ? std::to_string(vocab.token_to_id(t)) : t);
-      if (breaks) {
-        std::cout << line << "\n";
-        line.clear();
-      }
-    }
-    if (!line.empty()) std::cout << line << "\n";
+    std::cout << text::format_token_lines(tokens, f->ids ? &vocab : nullptr);
     log::info(tokens.size(), " tokens, vocabulary of ", vocab.vocab_size());
     return kOk;
   };
@@ -134,23 +99,9 @@ Runner setup_lyrics_rhyme(CLI::App& app, CommonOptions& common) {
       }
       return kOk;
     }
-    MUDIT_CHECK(fs::is_directory(f->eval), IoError, f->eval, ": no such folder");
-    std::vector<fs::path> songs;
-    for (const auto& e : fs::directory_iterator(f->eval)) {
-      if (fs::exists(e.path() / "str_lyric") && fs::exists(e.path() / "str_rhyme"))
-        songs.push_back(e.path());
-    }
-    MUDIT_CHECK(!songs.empty(), DataError, f->eval,
-                ": no song folder with str_lyric and str_rhyme");
-    std::sort(songs.begin(), songs.end());
-    text::RhymeAgreement total;
-    for (const auto& s : songs) {
-      const auto a = text::compare_str_rhyme(
-          text::str_rhyme_layout(read_file(s / "str_lyric"), g2p), read_file(s / "str_rhyme"));
-      log::debug(s.filename().string(), ": agreement ", a.agreement(), ", kappa ", a.kappa());
-      total += a;
-    }
-    std::cout << std::fixed << std::setprecision(4) << "songs: " << songs.size()
+    size_t songs = 0;
+    const text::RhymeAgreement total = text::evaluate_muchin_rhyme(f->eval, g2p, &songs);
+    std::cout << std::fixed << std::setprecision(4) << "songs: " << songs
               << "\nlines: " << total.lines << "\nagreement: " << total.agreement()
               << "\nkappa: " << total.kappa() << "\nrhyme in both: " << total.both
               << ", in neither: " << total.neither << ", ours only: " << total.only_ours

@@ -163,6 +163,16 @@ struct G2PCoverage {
 };
 G2PCoverage measure_coverage(std::string_view text, const G2P& g2p);
 
+/// Tokens as text, one line per lyric line: section tags and separators on lines of their own,
+/// the tokens of each lyric line space-separated; as ids of `vocab` when it is given.
+std::string format_token_lines(const std::vector<std::string>& tokens,
+                               const PhonemeVocab* vocab = nullptr);
+
+/// The lyrics of a corpus: every song folder's `str_lyric` in a MuChin folder (or the one of a
+/// song folder), or every entry's `lyrics` in a manifest (.jsonl). Throws IoError / DataError
+/// when the source is missing or holds no lyrics.
+std::vector<std::string> corpus_lyrics(const std::string& source);
+
 /// lyrics_to_tokens() as ids of `vocab` (whose tones setting should match the G2P's).
 std::vector<int64_t> lyrics_to_ids(const Lyrics& lyrics, const G2P& g2p, const PhonemeVocab& vocab);
 

@@ -73,4 +73,8 @@ struct RhymeAgreement {
 };
 RhymeAgreement compare_str_rhyme(std::string_view ours, std::string_view theirs);
 
+/// compare_str_rhyme() summed over every song folder of `dir` that has both `str_lyric` and
+/// `str_rhyme` (a MuChin folder); `songs` receives their number. Throws IoError / DataError.
+RhymeAgreement evaluate_muchin_rhyme(const std::string& dir, const G2P& g2p, size_t* songs);
+
 }  // namespace mudit::text
