@@ -241,3 +241,44 @@ TEST(SynthCli, MakesACorpusAndDescribesASong) {
 
 }  // namespace
 }  // namespace mudit::data::synth
+
+namespace mudit::data::synth {
+namespace {
+
+// Every label time sits on FluidSynth's 64-sample block grid, and a note sounds from its label
+// time on: nothing before it, sound within the first block.
+TEST(SynthRender, NotesSoundAtTheirLabelTimes) {
+  SKIP_WITHOUT_SOUNDFONT();
+  const SynthConfig c = small_config(1, 8);
+  SongLabels song = compose_song(c, "grid", 21);
+  auto on_grid = [](double t) {
+    const double samples = t * 24000 / 64.0;
+    return std::abs(samples - std::round(samples)) < 1e-6;
+  };
+  for (const Part& p : song.parts) {
+    for (const Note& n : p.notes) {
+      ASSERT_TRUE(on_grid(n.start_s) && on_grid(n.end_s)) << p.name << " " << n.start_s;
+    }
+  }
+  for (const Note& n : song.melody) ASSERT_TRUE(on_grid(n.start_s) && on_grid(n.end_s));
+  for (const SectionSpan& s : song.sections) ASSERT_TRUE(on_grid(s.start_s) && on_grid(s.end_s));
+  EXPECT_TRUE(on_grid(song.duration_s));
+
+  // One piano note at 1.0 s (sample 24000 = 375 blocks), nothing else.
+  Part piano = song.parts.front();
+  piano.program = 0;
+  piano.channel = 0;
+  piano.role = "chords";
+  piano.notes = {{1.0, 2.0, 60, 100}};
+  song.parts = {piano};
+  SongRenderer renderer(c);
+  const torch::Tensor x = renderer.render(song, {}, 1).samples.abs().amax(0);  // [T]
+  const torch::Tensor sounding = (x > 1e-4).nonzero();
+  ASSERT_GT(sounding.size(0), 0);
+  const int64_t first = sounding[0].item<int64_t>();
+  EXPECT_GE(first, 24000);
+  EXPECT_LT(first, 24000 + 64);
+}
+
+}  // namespace
+}  // namespace mudit::data::synth

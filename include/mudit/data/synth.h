@@ -235,8 +235,9 @@ class SongRenderer {
   /// (mono at song.sample_rate, may be empty), mixed in stereo with the vocal above the band,
   /// normalised to config.target_lufs and limited so |x| <= 0.99. The soundfont is drawn from
   /// `seed`; sets song.soundfont, song.loudness_lufs and song.peak_dbfs. Returns [2, T] float32,
-  /// T = round(song.duration_s * song.sample_rate). Note events land on FluidSynth's 64-sample
-  /// block grid (at most 63 samples, 2.7 ms at 24 kHz, after the label time).
+  /// T = round(song.duration_s * song.sample_rate). compose_song() puts every note time on
+  /// FluidSynth's 64-sample block grid, where FluidSynth applies events, so notes sound exactly
+  /// at their label times.
   audio::Audio render(SongLabels& song, const std::vector<float>& vocal, uint64_t seed);
 
   /// File names of the loaded soundfonts, in config order.

@@ -294,10 +294,32 @@ class Composer {
     plan_chords();
     write_melody();
     arrange();
+    snap_to_blocks();
     return std::move(song_);
   }
 
  private:
+  /// FluidSynth starts and stops notes on its 64-sample block grid only, so every label time is
+  /// moved to the nearest grid point (at most 1.3 ms at 24 kHz): what the labels say is then
+  /// exactly where the rendered notes begin and end, to the sample.
+  void snap_to_blocks() {
+    const double block = static_cast<double>(detail::kFluidBlock) / song_.sample_rate;
+    auto snap = [&](double& t) { t = std::round(t / block) * block; };
+    auto snap_note = [&](Note& n) {
+      snap(n.start_s);
+      snap(n.end_s);
+      if (n.end_s < n.start_s + block) n.end_s = n.start_s + block;
+    };
+    snap(song_.duration_s);
+    for (auto& sec : song_.sections) snap(sec.start_s), snap(sec.end_s);
+    for (auto& c : song_.chords) snap(c.start_s);
+    for (auto& n : song_.melody) snap_note(n);
+    for (auto& ph : song_.phrases) snap(ph.start_s), snap(ph.end_s);
+    for (auto& p : song_.parts) {
+      for (auto& n : p.notes) snap_note(n);
+    }
+  }
+
   void choose_basics() {
     static const Style styles[] = {Style::kBallad, Style::kRock,
                                    Style::kFolk,   Style::kElectronicDance,

@@ -8,6 +8,10 @@
 
 namespace mudit::data::synth::detail {
 
+/// FluidSynth renders in blocks of this many samples and applies note events between blocks;
+/// composition puts every note time on this grid so rendering is exact to the sample.
+constexpr int kFluidBlock = 64;
+
 /// The song's random stream: a 64-bit Mersenne Twister with its own (portable) draws, so the same
 /// seed gives the same song with any standard library.
 class Rng {

@@ -209,7 +209,9 @@ audio::Audio SongRenderer::render(SongLabels& song, const std::vector<float>& vo
   for (const Part& p : song.parts) {
     for (const Note& n : p.notes) {
       const int64_t on = std::llround(n.start_s * sr);
-      const int64_t off = std::max<int64_t>(on + 1, std::llround(n.end_s * sr));
+      // Composition puts both on FluidSynth's block grid (detail::kFluidBlock), so the synth
+      // is always between blocks when an event is sent and the note sounds at its label time.
+      const int64_t off = std::max<int64_t>(on + detail::kFluidBlock, std::llround(n.end_s * sr));
       if (on >= total) continue;
       events.push_back({on, 1, p.channel, n.pitch, n.velocity});
       events.push_back({off, 0, p.channel, n.pitch, 0});
