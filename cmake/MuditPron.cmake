@@ -1,4 +1,4 @@
-# Pronunciation lexicons for G2P, made at build time from Debian's data by tools/pron/build_pron.cpp
+# Pronunciation lexicons for G2P, made at build time from Debian's data by src/text/build_pron.cpp
 # (C++, no torch): build/share/mudit/pron/{zh_chars.tsv, zh_words.tsv, en_words.tsv, en_lts.txt}.
 # The command runs once, and again only when a source file or the tool changes.
 
@@ -43,7 +43,7 @@ if(MUDIT_HAVE_PRON)
   endforeach()
   string(REGEX REPLACE ", $" "" pron_versions "Debian packages: ${pron_versions}")
 
-  add_executable(mudit_build_pron "${PROJECT_SOURCE_DIR}/tools/pron/build_pron.cpp")
+  add_executable(mudit_build_pron "${PROJECT_SOURCE_DIR}/src/text/build_pron.cpp")
   target_include_directories(mudit_build_pron PRIVATE "${MUDIT_BZLIB_INCLUDE_DIR}"
     "${PROJECT_SOURCE_DIR}/include")
   target_link_libraries(mudit_build_pron PRIVATE PkgConfig::opencc "${MUDIT_BZ2_LIBRARY}")

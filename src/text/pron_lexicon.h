@@ -1,5 +1,5 @@
 // The pronunciation lexicon behind mudit::text::G2P (private): the four files that
-// tools/pron/build_pron.cpp writes, loaded into hash maps, plus segmentation and LTS.
+// src/text/build_pron.cpp writes, loaded into hash maps, plus segmentation and LTS.
 #pragma once
 
 #include <cstdint>
