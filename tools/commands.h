@@ -16,5 +16,9 @@ Runner setup_lyrics_rhyme(CLI::App& app, CommonOptions& common);     // in cmd_l
 Runner setup_import(CLI::App& app, CommonOptions& common);
 Runner setup_launch(CLI::App& app, CommonOptions& common);
 Runner setup_synth(CLI::App& app, CommonOptions& common);
+Runner setup_encode(CLI::App& app, CommonOptions& common);
+Runner setup_decode(CLI::App& app, CommonOptions& common);  // in cmd_encode.cpp
+Runner setup_vocode(CLI::App& app, CommonOptions& common);
+Runner setup_convert(CLI::App& app, CommonOptions& common);
 
 }  // namespace mudit::cli

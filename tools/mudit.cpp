@@ -20,6 +20,11 @@ int main(int argc, char** argv) {
       {"synth", "make the synthetic corpus: composed, rendered, described songs + manifest",
        mudit::cli::setup_synth},
       {"lyrics", "lyrics tools: clean (ASR transcript clean-up)", mudit::cli::setup_lyrics},
+      {"encode", "audio file -> codec latents (chunked, bounded memory)", mudit::cli::setup_encode},
+      {"decode", "codec latents -> audio file (chunked)", mudit::cli::setup_decode},
+      {"vocode", "mel or audio -> audio through a HiFi-GAN vocoder", mudit::cli::setup_vocode},
+      {"convert", "model files: official HiFi-GAN checkpoints (hifigan), trained codecs (codec)",
+       mudit::cli::setup_convert},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",
        mudit::cli::setup_launch},
   };

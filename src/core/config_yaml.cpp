@@ -91,17 +91,16 @@ std::string read_text(const fs::path& file) {
   return text.str();
 }
 
-ConfigNode load_recursive(const fs::path& file, std::vector<fs::path>& stack) {
-  std::error_code ec;
-  const fs::path canonical = fs::weakly_canonical(file, ec);
-  for (const auto& open : stack) {
-    MUDIT_CHECK(open != canonical, ConfigError, file.string(), ": include cycle (",
-                stack.front().string(), " includes itself through ", file.string(), ")");
+ConfigNode load_recursive(const fs::path& file, std::vector<fs::path>& stack);
+
+// Resolves `include:` in the map `own` of `file` and, depth first, in every map below it: the
+// included files (relative to `file`) are deep-merged in order, then the map's own keys on top.
+ConfigNode resolve_includes(ConfigNode own, const fs::path& file, std::vector<fs::path>& stack) {
+  std::vector<std::string> nested;
+  for (const auto& [key, value] : own.entries()) {
+    if (key != "include" && value.is_map()) nested.push_back(key);
   }
-  ConfigNode own = parse_config_text(read_text(file), file.string());
-  if (own.is_null()) return ConfigNode::map(SourceLocation{file.string(), 1, 1});
-  MUDIT_CHECK(own.is_map(), ConfigError, own.location().str(),
-              ": a config file must be a map of keys");
+  for (const auto& key : nested) own.set(key, resolve_includes(*own.find(key), file, stack));
 
   const ConfigNode* include = own.find("include");
   if (!include || include->is_null()) {
@@ -122,7 +121,8 @@ ConfigNode load_recursive(const fs::path& file, std::vector<fs::path>& stack) {
                 ": include: expected a file path or a list of paths");
   }
 
-  stack.push_back(canonical);
+  std::error_code ec;
+  stack.push_back(fs::weakly_canonical(file, ec));
   ConfigNode merged = ConfigNode::map(own.location());
   for (const ConfigNode* entry : entries) {
     fs::path path = entry->text();
@@ -135,6 +135,20 @@ ConfigNode load_recursive(const fs::path& file, std::vector<fs::path>& stack) {
   own.erase("include");
   merge_config(merged, own);
   return merged;
+}
+
+ConfigNode load_recursive(const fs::path& file, std::vector<fs::path>& stack) {
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(file, ec);
+  for (const auto& open : stack) {
+    MUDIT_CHECK(open != canonical, ConfigError, file.string(), ": include cycle (",
+                stack.front().string(), " includes itself through ", file.string(), ")");
+  }
+  ConfigNode own = parse_config_text(read_text(file), file.string());
+  if (own.is_null()) return ConfigNode::map(SourceLocation{file.string(), 1, 1});
+  MUDIT_CHECK(own.is_map(), ConfigError, own.location().str(),
+              ": a config file must be a map of keys");
+  return resolve_includes(std::move(own), file, stack);
 }
 
 }  // namespace

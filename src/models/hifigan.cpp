@@ -2,6 +2,9 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <string>
 #include <utility>
 
@@ -20,6 +23,11 @@ int64_t same_padding(int64_t kernel, int64_t dilation) {
 
 nn::ConvOptions conv(int64_t in, int64_t out, std::vector<int64_t> kernel, nn::WeightNorm norm) {
   return nn::ConvOptions(in, out, std::move(kernel)).with_norm(norm);
+}
+
+// A discriminator channel count scaled by `width` (the official count at width 1).
+int64_t scaled(int64_t channels, double width) {
+  return channels == 1 ? 1 : std::max<int64_t>(1, std::llround(channels * width));
 }
 
 }  // namespace
@@ -192,11 +200,22 @@ void HifiganGeneratorImpl::remove_weight_norm() {
 
 // --- discriminators -------------------------------------------------------------------------
 
-HifiganPeriodDiscriminatorImpl::HifiganPeriodDiscriminatorImpl(int64_t period, nn::WeightNorm norm)
+void HifiganDiscriminatorConfig::validate() const {
+  MUDIT_CHECK(!periods.empty() || scales > 0, ConfigError,
+              "hifigan discriminator: give periods or scales");
+  for (int64_t p : periods) MUDIT_CHECK(p > 0, ConfigError, "hifigan periods must be positive");
+  MUDIT_CHECK(scales >= 0, ConfigError, "hifigan discriminator scales must be >= 0");
+  MUDIT_CHECK(width > 0 && width <= 4, ConfigError,
+              "hifigan discriminator width must be in (0, 4], got ", width);
+}
+
+HifiganPeriodDiscriminatorImpl::HifiganPeriodDiscriminatorImpl(int64_t period, nn::WeightNorm norm,
+                                                               double width)
     : period_(period) {
   MUDIT_CHECK(period > 0, ConfigError, "hifigan period must be positive, got ", period);
   torch::nn::ModuleList list;
-  const std::vector<int64_t> channels{1, 32, 128, 512, 1024, 1024};
+  std::vector<int64_t> channels{1, 32, 128, 512, 1024, 1024};
+  for (auto& c : channels) c = scaled(c, width);
   for (size_t i = 0; i + 1 < channels.size(); ++i) {
     const int64_t stride = i + 2 < channels.size() ? 3 : 1;
     convs_.emplace_back(conv(channels[i], channels[i + 1], {5, 1}, norm)
@@ -205,8 +224,8 @@ HifiganPeriodDiscriminatorImpl::HifiganPeriodDiscriminatorImpl(int64_t period, n
     list->push_back(convs_.back());
   }
   register_module("convs", list);
-  conv_post_ =
-      register_module("conv_post", nn::Conv2d(conv(1024, 1, {3, 1}, norm).with_padding({1, 0})));
+  conv_post_ = register_module(
+      "conv_post", nn::Conv2d(conv(channels.back(), 1, {3, 1}, norm).with_padding({1, 0})));
 }
 
 DiscriminatorOutput HifiganPeriodDiscriminatorImpl::forward(const at::Tensor& x) {
@@ -230,7 +249,7 @@ DiscriminatorOutput HifiganPeriodDiscriminatorImpl::forward(const at::Tensor& x)
   return out;
 }
 
-HifiganScaleDiscriminatorImpl::HifiganScaleDiscriminatorImpl(nn::WeightNorm norm) {
+HifiganScaleDiscriminatorImpl::HifiganScaleDiscriminatorImpl(nn::WeightNorm norm, double width) {
   struct Layer {
     int64_t in, out, kernel, stride, groups, padding;
   };
@@ -239,15 +258,20 @@ HifiganScaleDiscriminatorImpl::HifiganScaleDiscriminatorImpl(nn::WeightNorm norm
                           {512, 1024, 41, 4, 16, 20}, {1024, 1024, 41, 1, 16, 20},
                           {1024, 1024, 5, 1, 1, 2}};
   torch::nn::ModuleList list;
+  int64_t last = 1;
   for (const Layer& l : layers) {
-    convs_.emplace_back(conv(l.in, l.out, {l.kernel}, norm)
+    const int64_t in = scaled(l.in, width);
+    const int64_t out = scaled(l.out, width);
+    const int64_t groups = std::gcd(l.groups, std::gcd(in, out));
+    convs_.emplace_back(conv(in, out, {l.kernel}, norm)
                             .with_stride({l.stride})
-                            .with_groups(l.groups)
+                            .with_groups(groups)
                             .with_padding({l.padding}));
     list->push_back(convs_.back());
+    last = out;
   }
   register_module("convs", list);
-  conv_post_ = register_module("conv_post", nn::Conv1d(conv(1024, 1, {3}, norm).with_padding({1})));
+  conv_post_ = register_module("conv_post", nn::Conv1d(conv(last, 1, {3}, norm).with_padding({1})));
 }
 
 DiscriminatorOutput HifiganScaleDiscriminatorImpl::forward(const at::Tensor& x) {
@@ -274,10 +298,10 @@ void append(MultiDiscriminatorOutput& out, DiscriminatorOutput r, DiscriminatorO
 
 }  // namespace
 
-HifiganMPDImpl::HifiganMPDImpl(std::vector<int64_t> periods) {
+HifiganMPDImpl::HifiganMPDImpl(std::vector<int64_t> periods, double width) {
   torch::nn::ModuleList list;
   for (int64_t p : periods) {
-    discriminators_.emplace_back(p);
+    discriminators_.emplace_back(p, nn::WeightNorm::kWeight, width);
     list->push_back(discriminators_.back());
   }
   register_module("discriminators", list);
@@ -289,10 +313,11 @@ MultiDiscriminatorOutput HifiganMPDImpl::forward(const at::Tensor& y, const at::
   return out;
 }
 
-HifiganMSDImpl::HifiganMSDImpl() {
+HifiganMSDImpl::HifiganMSDImpl(int64_t scales, double width) {
   torch::nn::ModuleList list;
-  for (int i = 0; i < 3; ++i) {
-    discriminators_.emplace_back(i == 0 ? nn::WeightNorm::kSpectral : nn::WeightNorm::kWeight);
+  for (int64_t i = 0; i < scales; ++i) {
+    discriminators_.emplace_back(i == 0 ? nn::WeightNorm::kSpectral : nn::WeightNorm::kWeight,
+                                 width);
     list->push_back(discriminators_.back());
   }
   register_module("discriminators", list);
@@ -310,6 +335,28 @@ MultiDiscriminatorOutput HifiganMSDImpl::forward(const at::Tensor& y, const at::
     }
     append(out, discriminators_[i](r), discriminators_[i](g));
   }
+  return out;
+}
+
+HifiganDiscriminatorImpl::HifiganDiscriminatorImpl(HifiganDiscriminatorConfig config) {
+  config.validate();
+  if (!config.periods.empty()) {
+    mpd_ = register_module("mpd", HifiganMPD(config.periods, config.width));
+  }
+  if (config.scales > 0) msd_ = register_module("msd", HifiganMSD(config.scales, config.width));
+}
+
+MultiDiscriminatorOutput HifiganDiscriminatorImpl::forward(const at::Tensor& y,
+                                                           const at::Tensor& y_hat) {
+  MultiDiscriminatorOutput out;
+  auto add = [&out](MultiDiscriminatorOutput part) {
+    for (auto& t : part.y_d_rs) out.y_d_rs.push_back(std::move(t));
+    for (auto& t : part.y_d_gs) out.y_d_gs.push_back(std::move(t));
+    for (auto& f : part.fmap_rs) out.fmap_rs.push_back(std::move(f));
+    for (auto& f : part.fmap_gs) out.fmap_gs.push_back(std::move(f));
+  };
+  if (mpd_) add(mpd_(y, y_hat));
+  if (msd_) add(msd_(y, y_hat));
   return out;
 }
 

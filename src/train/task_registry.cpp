@@ -11,7 +11,12 @@ namespace {
 struct Registry {
   std::mutex mutex;
   std::map<std::string, TaskFactory> factories;
-  Registry() { factories["toy"] = make_toy_task; }
+  Registry() {
+    factories["toy"] = make_toy_task;
+    factories["wave_vae"] = make_wave_vae_task;
+    factories["mel_vae"] = make_mel_vae_task;
+    factories["hifigan"] = make_hifigan_task;
+  }
 };
 
 Registry& registry() {

@@ -17,11 +17,11 @@ void expect_file_equals(const std::string& file, const HifiganConfig& preset) {
 }
 
 TEST(HifiganConfigYaml, FilesEqualPresets) {
-  expect_file_equals("hifigan_v1.yaml", HifiganConfig::v1());
-  expect_file_equals("hifigan_v2.yaml", HifiganConfig::v2());
-  expect_file_equals("hifigan_v3.yaml", HifiganConfig::v3());
-  expect_file_equals("hifigan_v1_large.yaml", HifiganConfig::v1_large());
-  expect_file_equals("hifigan_tiny.yaml", HifiganConfig::tiny());
+  expect_file_equals("hifigan/v1.yaml", HifiganConfig::v1());
+  expect_file_equals("hifigan/v2.yaml", HifiganConfig::v2());
+  expect_file_equals("hifigan/v3.yaml", HifiganConfig::v3());
+  expect_file_equals("hifigan/v1_large.yaml", HifiganConfig::v1_large());
+  expect_file_equals("hifigan/tiny.yaml", HifiganConfig::tiny());
 }
 
 TEST(HifiganConfigYaml, BadValuesAreConfigErrors) {

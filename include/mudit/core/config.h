@@ -86,7 +86,8 @@ class ConfigNode {
 ConfigNode parse_config_text(std::string_view text, const std::string& source);
 
 /// Reads a YAML file, resolving `include:` (a path or a list of paths, relative to the file):
-/// the included files are deep-merged in order, then the file's own keys on top.
+/// the included files are deep-merged in order, then the file's own keys on top. An `include:`
+/// inside a nested map does the same for that map (`model: {generator: {include: v1.yaml}}`).
 /// Throws IoError for a missing file, ConfigError for syntax errors and include cycles.
 ConfigNode load_config_file(const std::filesystem::path& file);
 

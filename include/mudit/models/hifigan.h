@@ -101,6 +101,23 @@ class HifiganGeneratorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(HifiganGenerator);
 
+/// The discriminators' shape. The defaults are the official ones; `width` scales every channel
+/// count (rounded, at least 1; grouped convs keep gcd(groups, in, out) groups) so small
+/// presets can train on a CPU.
+struct HifiganDiscriminatorConfig {
+  std::vector<int64_t> periods{2, 3, 5, 7, 11};
+  int64_t scales = 3;
+  double width = 1.0;
+
+  template <class V>
+  void visit(V& v) {
+    v("periods", periods);
+    v("scales", scales);
+    v("width", width);
+  }
+  void validate() const;
+};
+
 /// One discriminator's verdict: the flattened logits [B, N] and every feature map (after each
 /// conv's leaky ReLU, then conv_post's raw output).
 struct DiscriminatorOutput {
@@ -123,7 +140,8 @@ struct MultiDiscriminatorOutput {
 class HifiganPeriodDiscriminatorImpl : public torch::nn::Module {
  public:
   explicit HifiganPeriodDiscriminatorImpl(int64_t period,
-                                          nn::WeightNorm norm = nn::WeightNorm::kWeight);
+                                          nn::WeightNorm norm = nn::WeightNorm::kWeight,
+                                          double width = 1.0);
   DiscriminatorOutput forward(const at::Tensor& x);  // x [B, 1, T]
   int64_t period() const { return period_; }
 
@@ -137,7 +155,8 @@ TORCH_MODULE(HifiganPeriodDiscriminator);
 /// DiscriminatorS: seven grouped strided Conv1d layers and conv_post.
 class HifiganScaleDiscriminatorImpl : public torch::nn::Module {
  public:
-  explicit HifiganScaleDiscriminatorImpl(nn::WeightNorm norm = nn::WeightNorm::kWeight);
+  explicit HifiganScaleDiscriminatorImpl(nn::WeightNorm norm = nn::WeightNorm::kWeight,
+                                         double width = 1.0);
   DiscriminatorOutput forward(const at::Tensor& x);  // x [B, 1, T]
 
  private:
@@ -149,7 +168,7 @@ TORCH_MODULE(HifiganScaleDiscriminator);
 /// MultiPeriodDiscriminator: periods 2, 3, 5, 7, 11 (`discriminators.0..4`).
 class HifiganMPDImpl : public torch::nn::Module {
  public:
-  explicit HifiganMPDImpl(std::vector<int64_t> periods = {2, 3, 5, 7, 11});
+  explicit HifiganMPDImpl(std::vector<int64_t> periods = {2, 3, 5, 7, 11}, double width = 1.0);
   MultiDiscriminatorOutput forward(const at::Tensor& y, const at::Tensor& y_hat);
 
  private:
@@ -159,16 +178,31 @@ TORCH_MODULE(HifiganMPD);
 
 /// MultiScaleDiscriminator: three DiscriminatorS (`discriminators.0..2`), the first spectrally
 /// normalised, the others on the input average-pooled (kernel 4, stride 2, padding 2) once and
-/// twice.
+/// twice. `scales` other than 3 continue the pattern.
 class HifiganMSDImpl : public torch::nn::Module {
  public:
-  HifiganMSDImpl();
+  explicit HifiganMSDImpl(int64_t scales = 3, double width = 1.0);
   MultiDiscriminatorOutput forward(const at::Tensor& y, const at::Tensor& y_hat);
 
  private:
   std::vector<HifiganScaleDiscriminator> discriminators_;
 };
 TORCH_MODULE(HifiganMSD);
+
+/// MPD and MSD together (`mpd.*`, `msd.*`, as the official training keeps them), for GAN
+/// training of a vocoder or waveform codec. Inputs are mono [B, 1, T]; fold channels into the
+/// batch for multichannel audio.
+class HifiganDiscriminatorImpl : public torch::nn::Module {
+ public:
+  explicit HifiganDiscriminatorImpl(HifiganDiscriminatorConfig config = {});
+  /// Every MPD output, then every MSD output.
+  MultiDiscriminatorOutput forward(const at::Tensor& y, const at::Tensor& y_hat);
+
+ private:
+  HifiganMPD mpd_{nullptr};
+  HifiganMSD msd_{nullptr};
+};
+TORCH_MODULE(HifiganDiscriminator);
 
 /// LSGAN discriminator loss: total = sum_k mean((1 - D_k(y))^2) + mean(D_k(y_hat)^2), with the
 /// per-discriminator terms.

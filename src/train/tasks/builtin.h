@@ -11,4 +11,9 @@ namespace mudit::train {
 /// in seconds; the engine's tests and the DDP-overhead benchmark use it.
 std::unique_ptr<Task> make_toy_task(const TaskContext& context);
 
+/// "wave_vae", "mel_vae", "hifigan": the codec stage (gan_codec_task.h).
+std::unique_ptr<Task> make_wave_vae_task(const TaskContext& context);
+std::unique_ptr<Task> make_mel_vae_task(const TaskContext& context);
+std::unique_ptr<Task> make_hifigan_task(const TaskContext& context);
+
 }  // namespace mudit::train
