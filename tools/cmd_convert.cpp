@@ -85,7 +85,7 @@ Runner setup_codec(CLI::App& app, CommonOptions& common) {
           bar->update(done);
         });
     if (bar) bar->finish();
-    save_codec(f->out, *codec);
+    save_codec(f->out, *codec, read_model_meta(resolve_model_file(f->vae)).step);
     log::info(codec->kind(), " codec: latent statistics over ", r.songs, " songs (", r.seconds,
               " s, ", r.frames, " frames",
               r.skipped ? ", " + std::to_string(r.skipped) + " unreadable skipped" : "", ") -> ",

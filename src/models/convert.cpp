@@ -36,6 +36,14 @@ void flatten(const c10::IValue& value, const std::string& prefix,
   // Other values (ints, strings: optimizer steps, epochs) carry no weights.
 }
 
+// How to turn a checkpoint LibTorch cannot read into safetensors, once, in Python.
+std::string export_hint(const fs::path& file, const std::string& key) {
+  return "export it once with python -c \"import torch, safetensors.torch as st; "
+         "st.save_file(torch.load('" +
+         file.filename().string() + "', map_location='cpu')" +
+         (key.empty() ? "" : "['" + key + "']") + ", '" + file.stem().string() + ".safetensors')\"";
+}
+
 }  // namespace
 
 std::map<std::string, at::Tensor> read_foreign_checkpoint(const fs::path& file,
@@ -48,18 +56,17 @@ std::map<std::string, at::Tensor> read_foreign_checkpoint(const fs::path& file,
   if (!zip) {
     MUDIT_CHECK(bytes.size() >= 9 && bytes[8] == '{', IoError, file.string(),
                 " is neither safetensors nor a torch.save zip archive (a legacy torch pickle?): ",
-                "export it once with python -c \"import torch, safetensors.torch as st; ",
-                "st.save_file(torch.load('", file.filename().string(), "', map_location='cpu')",
-                key.empty() ? "" : "['" + key + "']", ", '", file.stem().string(),
-                ".safetensors')\"");
+                export_hint(file, key));
     tensors = load_safetensors(file).tensors;
   } else {
     c10::IValue root;
     try {
       root = torch::pickle_load(bytes);
-    } catch (const c10::Error& e) {
+    } catch (const c10::Error&) {
+      // LibTorch's unpickler reads plain dicts of tensors but not OrderedDict state dicts.
       MUDIT_THROW(IoError, file.string(),
-                  ": cannot read the torch archive: ", e.what_without_backtrace());
+                  ": LibTorch cannot unpickle this archive (an OrderedDict state dict): ",
+                  export_hint(file, key));
     }
     if (!key.empty() && root.isGenericDict()) {
       const auto dict = root.toGenericDict();

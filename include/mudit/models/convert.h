@@ -3,9 +3,9 @@
 // Weights from other projects into mudit model files (`mudit convert`).
 //
 // Official HiFi-GAN (jik876/hifi-gan) generator checkpoints `g_XXXXXXXX` are torch.save
-// dictionaries {"generator": state_dict}. Files saved by PyTorch >= 1.6 (zip archives) are read
-// directly; the original 2020 releases use the legacy pickle format, which only Python reads, so
-// export those to safetensors once:
+// dictionaries {"generator": state_dict}. LibTorch's unpickler reads torch.save zip archives of
+// plain dicts of tensors, but not the OrderedDict a state_dict() is, nor the legacy (pre-1.6)
+// pickle format of the 2020 releases; export such a checkpoint to safetensors once:
 //
 //   python -c "import torch, safetensors.torch as st; st.save_file(torch.load('g_02500000', \
 //     map_location='cpu')['generator'], 'g_02500000.safetensors')"
@@ -21,9 +21,9 @@
 namespace mudit {
 
 /// The tensors of a foreign checkpoint: a safetensors file, or a torch.save zip archive holding
-/// a dict of tensors (nested dicts are flattened with '.'). When the top level has `key` (e.g.
+/// plain dicts of tensors (nested dicts are flattened with '.'). When the top level has `key` (e.g.
 /// "generator"), only that entry is returned. `format` receives "safetensors" or "torch zip".
-/// Throws IoError for a legacy pickle, saying how to export it.
+/// Throws IoError for anything LibTorch cannot read, with the Python one-liner that exports it.
 std::map<std::string, at::Tensor> read_foreign_checkpoint(const std::filesystem::path& file,
                                                           const std::string& key = "",
                                                           std::string* format = nullptr);

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The codec commands end to end on a small synthetic corpus: train the three tiny presets a
+# few steps, join them into codec files (mudit convert codec), encode / decode / vocode files,
+# and the bad-input contract (one line, exit 2 or 3, no partial output).
+set -u
+MUDIT=$1
+CONFIGS=$2  # configs/codec
+failures=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+check() {  # check NAME EXPECTED_STATUS COMMAND...
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL $name: exit $got, wanted $want"; sed 's/^/  stderr: /' "$work/err" | tail -5
+    failures=$((failures + 1))
+    return 1
+  fi
+  echo "ok   $name"
+}
+expect_in() {  # expect_in NAME FILE TEXT
+  if ! grep -qF -- "$3" "$2"; then
+    echo "FAIL $1: '$3' not in $(basename "$2")"; sed 's/^/  | /' "$2" | head -8
+    failures=$((failures + 1))
+  fi
+}
+one_line_error() {  # one_line_error NAME: stderr is one "mudit ...: error: ..." line
+  local n
+  n=$(grep -c . "$work/err")
+  if [ "$n" != 1 ] || ! grep -q "error: " "$work/err"; then
+    echo "FAIL $1: stderr is not one error line"; cat "$work/err"; failures=$((failures + 1))
+  fi
+}
+absent() {  # absent NAME FILE
+  if [ -e "$2" ]; then echo "FAIL $1: $2 was left behind"; failures=$((failures + 1)); fi
+}
+
+if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
+  echo "skip: no General MIDI soundfont"; exit 77
+fi
+M="$work/corpus/manifest.jsonl"
+check synth 0 "$MUDIT" synth --out "$work/corpus" --songs 3 --seconds 5 --seed 2 --log-level warn \
+  --set 'synth.soundfonts=[/usr/share/sounds/sf2/FluidR3_GM.sf2]'
+quick=(--steps 3 --set "data.manifest='$M'" --set model.gan.disc_start_step=1
+       --set data.valid_segments=1 --set train.batch_size=1 --log-level warn)
+check train-wave 0 "$MUDIT" train --config "$CONFIGS/wave_vae_tiny.yaml" --run-dir "$work/wave" "${quick[@]}"
+check train-mel 0 "$MUDIT" train --config "$CONFIGS/mel_vae_tiny.yaml" --run-dir "$work/mel" "${quick[@]}"
+check train-hifigan 0 "$MUDIT" train --config "$CONFIGS/hifigan_tiny.yaml" --run-dir "$work/voc" "${quick[@]}"
+
+# Codec files with latent statistics.
+check convert-wave 0 "$MUDIT" convert codec --vae "$work/wave" --manifest "$M" --out "$work/wave.codec.safetensors"
+expect_in convert-wave "$work/err" "latent statistics over 3 songs"
+check inspect-codec 0 "$MUDIT" inspect "$work/wave.codec.safetensors"
+expect_in inspect-codec "$work/out" "codec"
+check convert-mel 0 "$MUDIT" convert codec --vae "$work/mel" --vocoder "$work/voc" --manifest "$M" \
+  --out "$work/mel.codec.safetensors"
+check convert-mel-needs-vocoder 2 "$MUDIT" convert codec --vae "$work/mel" --manifest "$M" --out "$work/x.safetensors"
+one_line_error convert-mel-needs-vocoder
+absent convert-mel-needs-vocoder "$work/x.safetensors"
+
+# Encode / decode round trips keep the length.
+song="$work/corpus/songs/synth_000000/audio.wav"
+check encode 0 "$MUDIT" encode --codec "$work/wave.codec.safetensors" --input "$song" --out "$work/z.safetensors" \
+  --chunk-seconds 2 --overlap-seconds 0.5
+expect_in encode "$work/err" "(normalised)"
+check decode 0 "$MUDIT" decode --codec "$work/wave.codec.safetensors" --input "$work/z.safetensors" --out "$work/back.wav"
+check inspect-back 0 "$MUDIT" inspect "$song"
+frames_in=$(grep -o '[0-9]* frames' "$work/out" | head -1)
+check inspect-back2 0 "$MUDIT" inspect "$work/back.wav"
+frames_out=$(grep -o '[0-9]* frames' "$work/out" | head -1)
+[ -n "$frames_in" ] && [ "$frames_in" = "$frames_out" ] || { echo "FAIL round trip: $frames_in vs $frames_out"; failures=$((failures + 1)); }
+check encode-mel 0 "$MUDIT" encode --codec "$work/mel.codec.safetensors" --input "$song" --out "$work/zm.safetensors"
+check decode-mel 0 "$MUDIT" decode --codec "$work/mel.codec.safetensors" --input "$work/zm.safetensors" --out "$work/back_mel.flac"
+check vocode 0 "$MUDIT" vocode --vocoder "$work/voc" --input "$song" --out "$work/voc.wav" --encoding float32
+
+# Bad input: one line, exit 3 (data) or 2 (usage), nothing written.
+check encode-missing 3 "$MUDIT" encode --codec "$work/wave.codec.safetensors" --input "$work/none.wav" --out "$work/n.safetensors"
+one_line_error encode-missing
+absent encode-missing "$work/n.safetensors"
+check decode-other-codec 3 "$MUDIT" decode --codec "$work/mel.codec.safetensors" --input "$work/z.safetensors" --out "$work/n.wav"
+one_line_error decode-other-codec
+expect_in decode-other-codec "$work/err" "was made by a wave_vae codec"
+absent decode-other-codec "$work/n.wav"
+head -c 100 "$work/z.safetensors" > "$work/trunc.safetensors"
+check decode-truncated 3 "$MUDIT" decode --codec "$work/wave.codec.safetensors" --input "$work/trunc.safetensors" --out "$work/n.wav"
+one_line_error decode-truncated
+absent decode-truncated "$work/n.wav"
+check encode-no-codec 3 "$MUDIT" encode --codec "$work/none.safetensors" --input "$song" --out "$work/n.safetensors"
+one_line_error encode-no-codec
+echo "not a checkpoint" > "$work/g_garbage"
+check convert-garbage 3 "$MUDIT" convert hifigan "$work/g_garbage" --preset v1 --out "$work/n.safetensors"
+one_line_error convert-garbage
+expect_in convert-garbage "$work/err" "export it once with python"
+absent convert-garbage "$work/n.safetensors"
+check convert-no-config 2 "$MUDIT" convert hifigan "$work/g_garbage" --out "$work/n.safetensors"
+one_line_error convert-no-config
+check bad-chunks 2 "$MUDIT" encode --codec "$work/wave.codec.safetensors" --input "$song" --out "$work/n.safetensors" \
+  --chunk-seconds 1 --overlap-seconds 2
+one_line_error bad-chunks
+
+echo "codec cli: $failures failure(s)"
+[ "$failures" = 0 ]
