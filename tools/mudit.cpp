@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
        mudit::cli::setup_inspect},
       {"train", "train a task (codec, ChinMu, MuDiT, MuSiT, toy) from a run file",
        mudit::cli::setup_train},
-      {"bench", "measure speed (suites: ddp, loader); medians, JSON output",
+      {"bench", "measure speed (suites: ddp, loader, vocoder, codec); medians, JSON output",
        mudit::cli::setup_bench},
       {"import", "annotations and audio to a manifest: muchin (MuChin folder), folder (sidecars)",
        mudit::cli::setup_import},

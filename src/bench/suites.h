@@ -19,4 +19,18 @@ std::vector<Measurement> run_ddp_suite(const BenchOptions& options);
 /// overlap loading with the step.
 std::vector<Measurement> run_loader_suite(const BenchOptions& options);
 
+/// "vocoder": real-time factor (compute seconds per audio second) of the HiFi-GAN V1 (2 s at
+/// 22.05 kHz) and v1_large (1 s at 24 kHz) generators with the weight norm folded, in C++ and
+/// in PyTorch eager mode (tools/bench/hifigan_eager.py) with the same weights, input and
+/// threads; the speed-up is PyTorch's time over C++'s (> 1: C++ is faster) and the outputs'
+/// largest difference shows the two computed the same thing. v1_large runs repeats / 4 times.
+std::vector<Measurement> run_vocoder_suite(const BenchOptions& options);
+
+/// "codec": the seed-scale wave VAE (random weights) round-tripping 1 and 5 minutes of 24 kHz
+/// stereo through chunked encode and decode (30 s windows, 3 s overlap): real-time factors and
+/// the process's peak resident memory after each, then after one unchunked 90 s round trip (the
+/// baseline chunking avoids). Peak memory is a high-water mark, so each figure includes the
+/// ones before it.
+std::vector<Measurement> run_codec_suite(const BenchOptions& options);
+
 }  // namespace mudit::bench

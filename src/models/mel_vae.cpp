@@ -40,7 +40,7 @@ MelVAEConfig MelVAEConfig::seed() {
 MelVAEConfig MelVAEConfig::tiny() {
   MelVAEConfig c;
   c.latent_dim = 32;
-  c.channels = {32, 32, 48, 48, 64};
+  c.channels = {128, 128, 160, 160, 192};
   c.residual_kernels = {3};
   c.residual_dilations = {1};
   return c;

@@ -38,10 +38,10 @@ WaveVAEConfig WaveVAEConfig::seed() {
 
 WaveVAEConfig WaveVAEConfig::tiny() {
   WaveVAEConfig c;
-  c.latent_dim = 16;
-  c.channels = {4, 8, 8, 16, 16, 16, 32, 32, 32};
-  c.residual_kernels = {3};
-  c.residual_dilations = {1};
+  c.latent_dim = 32;
+  c.channels = {16, 16, 32, 32, 64, 64, 128, 128, 128};
+  c.residual_kernels = {3, 5};
+  c.residual_dilations = {1, 3};
   return c;
 }
 

@@ -82,7 +82,7 @@ TEST(CodecFiles, WaveCodecRoundTripsWithItsStatistics) {
   test::TempDir dir;
   torch::manual_seed(1);
   WaveVAECodec codec(WaveVAEConfig::tiny());
-  codec->set_latent_stats(torch::linspace(-1, 1, 16), torch::linspace(0.5, 2, 16), 777);
+  codec->set_latent_stats(torch::linspace(-1, 1, 32), torch::linspace(0.5, 2, 32), 777);
   save_codec(dir / "codec.safetensors", *codec, 12);
   Codec loaded = load_codec(dir / "codec.safetensors");
   EXPECT_EQ(loaded->kind(), "wave_vae");
@@ -91,8 +91,8 @@ TEST(CodecFiles, WaveCodecRoundTripsWithItsStatistics) {
   torch::NoGradGuard no_grad;
   const at::Tensor x = tones(2, 8192).unsqueeze(0);
   EXPECT_TRUE(torch::equal(loaded->encode(x), codec->encode(x)));
-  EXPECT_TRUE(torch::equal(loaded->normalize(torch::ones({3, 16})),
-                           codec->normalize(torch::ones({3, 16}))));
+  EXPECT_TRUE(torch::equal(loaded->normalize(torch::ones({3, 32})),
+                           codec->normalize(torch::ones({3, 32}))));
 }
 
 TEST(CodecFiles, MelCodecFromPartsAndBack) {
@@ -155,14 +155,14 @@ TEST(CodecPipeline, EncodeDecodeFilesKeepTheLengthAndRefuseStrangers) {
   test::TempDir dir;
   torch::manual_seed(4);
   WaveVAECodec codec(WaveVAEConfig::tiny());
-  codec->set_latent_stats(torch::full({16}, 0.1), torch::full({16}, 0.5), 10);
+  codec->set_latent_stats(torch::full({32}, 0.1), torch::full({32}, 0.5), 10);
   audio::write_audio(dir / "in.wav", tones(2, 30000), 24000);
   const auto r =
       pipeline::encode_file(*codec, dir / "in.wav", dir / "z.safetensors", {1.0, 0.25}, true);
   EXPECT_EQ(r.samples, 30000);
   EXPECT_EQ(r.frames, 15);  // ceil(30000 / 2048)
   const TensorFile f = load_safetensors(dir / "z.safetensors");
-  EXPECT_EQ(f.tensors.at("latents").sizes(), (at::IntArrayRef{15, 16}));
+  EXPECT_EQ(f.tensors.at("latents").sizes(), (at::IntArrayRef{15, 32}));
   EXPECT_EQ(f.metadata.at("normalized"), "true");
   // The stored latents are the normalised chunked encoding.
   const at::Tensor raw = encode_chunked(*codec, tones(2, 30000), {1.0, 0.25});
@@ -234,7 +234,7 @@ TEST(LatentStats, MatchTheLatentsAndCountUnreadableSongs) {
   const at::Tensor za = codec->encode(audio::read_audio(dir / "a.wav").samples.unsqueeze(0))[0];
   const at::Tensor zb =
       codec->encode(audio::read_audio(dir / "b.wav").samples.unsqueeze(0).expand({1, 2, 20480}))[0];
-  const at::Tensor z = at::cat({za, zb});  // [30, 16]
+  const at::Tensor z = at::cat({za, zb});  // [30, 32]
   const auto sd = state_dict(*codec);
   EXPECT_TRUE(torch::allclose(sd.at("latent_mean"), z.mean(0), 1e-4, 1e-4));
   EXPECT_TRUE(torch::allclose(sd.at("latent_std"), z.std(0), 1e-3, 1e-4));

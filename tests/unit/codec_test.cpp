@@ -119,7 +119,7 @@ TEST(WaveVAE, ShapesNamesAndBatchConsistency) {
   EXPECT_EQ(sd.count("decoder.conv_out.weight_v"), 1u);
   const at::Tensor x = torch::randn({3, 2, 4096});
   const at::Tensor z = vae->encode(x);
-  EXPECT_EQ(z.sizes(), (at::IntArrayRef{3, 2, 16}));
+  EXPECT_EQ(z.sizes(), (at::IntArrayRef{3, 2, 32}));
   const at::Tensor y = vae->decode(z);
   EXPECT_EQ(y.sizes(), (at::IntArrayRef{3, 2, 4096}));
   // Item 1 alone equals row 1 of the batch.
@@ -218,13 +218,13 @@ TEST(Codec, WaveCodecPadsAdaptsChannelsAndNormalises) {
   // 5000 samples pad to 3 frames; mono is duplicated to both channels.
   const at::Tensor mono = torch::randn({1, 1, 5000});
   const at::Tensor z = codec->encode(mono);
-  EXPECT_EQ(z.sizes(), (at::IntArrayRef{1, 3, 16}));
+  EXPECT_EQ(z.sizes(), (at::IntArrayRef{1, 3, 32}));
   EXPECT_TRUE(torch::allclose(z, codec->encode(mono.expand({1, 2, 5000})), 1e-6, 1e-6));
   EXPECT_EQ(codec->decode(z).sizes(), (at::IntArrayRef{1, 2, 6144}));
   // Without statistics normalize() is the identity; with them it round-trips.
   EXPECT_FALSE(codec->has_latent_stats());
   EXPECT_TRUE(torch::equal(codec->normalize(z), z));
-  codec->set_latent_stats(torch::full({16}, 0.5), torch::full({16}, 2.0), 100);
+  codec->set_latent_stats(torch::full({32}, 0.5), torch::full({32}, 2.0), 100);
   EXPECT_TRUE(torch::allclose(codec->normalize(z), (z - 0.5) / 2.0));
   EXPECT_TRUE(torch::allclose(codec->denormalize(codec->normalize(z)), z, 1e-6, 1e-6));
   EXPECT_THROW(codec->encode(torch::randn({1, 3, 4096})), ShapeError);
@@ -247,6 +247,7 @@ TEST(Codec, MelCodecChecksTheVocoderAndRoundTripsShapes) {
 // --- overlap-add ----------------------------------------------------------------------------
 
 TEST(OverlapAdd, IdentityIsExactForEveryLayout) {
+  torch::manual_seed(11);
   const at::Tensor x = torch::randn({2, 1000});
   for (int64_t window : {1000, 1200, 300, 97}) {
     for (int64_t overlap : {int64_t{0}, int64_t{10}, window / 2, window - 1}) {
@@ -258,7 +259,11 @@ TEST(OverlapAdd, IdentityIsExactForEveryLayout) {
         return x.slice(1, s, s + n);
       });
       EXPECT_EQ(calls, plan.count());
-      EXPECT_TRUE(torch::allclose(y, x, 1e-6, 1e-6)) << window << " " << overlap;
+      // Exact up to float32 rounding of the weighted sum, whose error grows with the number of
+      // windows sharing a sample: 1 or 2 for real layouts, 300 for window 300, overlap 299.
+      const double tol =
+          1e-6 * static_cast<double>((window + window - overlap - 1) / (window - overlap));
+      EXPECT_TRUE(torch::allclose(y, x, tol, tol)) << window << " " << overlap;
     }
   }
 }
@@ -299,16 +304,17 @@ TEST(Chunked, EncodeAndDecodeMatchTheWholeSignal) {
   at::Tensor whole;
   {
     torch::NoGradGuard no_grad;
-    whole = codec->encode(wav.unsqueeze(0)).squeeze(0);  // [60, 16]
+    whole = codec->encode(wav.unsqueeze(0)).squeeze(0);  // [60, 32]
   }
   // One window: exactly the whole encode.
   EXPECT_TRUE(torch::equal(encode_chunked(*codec, wav, {60.0, 1.0}), whole));
-  // 16-frame windows sharing 8: the blend stays close to the whole encode.
+  // 24-frame windows sharing 12 (beyond the encoder's reach of about 4 frames each way): the
+  // blend stays close to the whole encode.
   int64_t last_total = 0;
   const at::Tensor z =
-      encode_chunked(*codec, wav, {16 / codec->latent_rate(), 8 / codec->latent_rate()},
+      encode_chunked(*codec, wav, {24 / codec->latent_rate(), 12 / codec->latent_rate()},
                      [&](int64_t, int64_t total) { last_total = total; });
-  EXPECT_EQ(last_total, 7);
+  EXPECT_EQ(last_total, 4);
   EXPECT_EQ(z.sizes(), whole.sizes());
   EXPECT_LT((z - whole).abs().max().item<double>(), 0.05 * whole.abs().max().item<double>());
   at::Tensor full;
@@ -317,7 +323,7 @@ TEST(Chunked, EncodeAndDecodeMatchTheWholeSignal) {
     full = codec->decode(whole.unsqueeze(0)).squeeze(0);  // [2, 60 * 2048]
   }
   const at::Tensor y =
-      decode_chunked(*codec, whole, {16 / codec->latent_rate(), 8 / codec->latent_rate()});
+      decode_chunked(*codec, whole, {24 / codec->latent_rate(), 12 / codec->latent_rate()});
   EXPECT_EQ(y.sizes(), full.sizes());
   EXPECT_LT((y - full).pow(2).mean().item<double>(), 0.01 * full.pow(2).mean().item<double>());
 }

@@ -155,6 +155,21 @@ TEST(Config, NestedIncludesResolveRelativeToTheirOwnFile) {
   EXPECT_EQ(c.model.hidden, 32);
 }
 
+TEST(Config, IncludeInsideANestedMapFillsThatMap) {
+  TempDir dir;
+  dir.write("presets/model.yaml", "hidden: 64\ndepth: 6\noptim: {include: optim.yaml}\n");
+  dir.write("presets/optim.yaml", "lr: 0.01\nkind: adam\n");
+  const auto top = dir.write("exp.yaml", "model: {include: presets/model.yaml, depth: 2}\n");
+  const RootConfig c = bind_config<RootConfig>(load_config_file(top));
+  EXPECT_EQ(c.model.hidden, 64);
+  EXPECT_EQ(c.model.depth, 2);               // the map's own keys win
+  EXPECT_DOUBLE_EQ(c.model.optim.lr, 0.01);  // an include inside the included preset
+  EXPECT_EQ(c.model.optim.kind, "adam");
+  // Cycles through nested includes are caught too.
+  const auto loop = dir.write("loop.yaml", "model: {include: loop.yaml}\n");
+  EXPECT_THAT(error_of([&] { load_config_file(loop); }), HasSubstr("include cycle"));
+}
+
 TEST(Config, IncludeCycleIsAnError) {
   TempDir dir;
   dir.write("a.yaml", "include: b.yaml\n");

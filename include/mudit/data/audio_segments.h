@@ -18,6 +18,8 @@ struct AudioSegmentConfig {
   std::string manifest;         ///< manifest.jsonl (`mudit synth` / `mudit import`)
   std::string split = "train";  ///< songs to train on ("all": every song)
   std::string valid_split = "valid";
+  /// Validation songs from another manifest (its `valid_split`); "": the training manifest.
+  std::string valid_manifest;
   int64_t sample_rate = 24000;
   int64_t channels = 2;
   int64_t segment_samples = 16384;
@@ -33,6 +35,7 @@ struct AudioSegmentConfig {
     v("manifest", manifest);
     v("split", split);
     v("valid_split", valid_split);
+    v("valid_manifest", valid_manifest);
     v("sample_rate", sample_rate);
     v("channels", channels);
     v("segment_samples", segment_samples);

@@ -54,7 +54,7 @@ struct MelVAEConfig {
 
   /// The seed preset (the defaults): 160 mels, 512-d latent, 16x.
   static MelVAEConfig seed();
-  /// For tests: 160 mels, 32-d latent, 16x, channels 32 ... 64, one residual unit per stage.
+  /// For tests and the demo: 160 mels, 32-d latent, 16x, channels 128 ... 192, one unit a stage.
   static MelVAEConfig tiny();
 };
 

@@ -50,7 +50,7 @@ struct WaveVAEConfig {
   /// The seed preset (the defaults): 24 kHz stereo, 64-d, strides [2,2,2,2,2,4,4,4] = 2048x,
   /// residual units (k, d) = (3, 1), (5, 3), (7, 5), channels 32 ... 512.
   static WaveVAEConfig seed();
-  /// For tests: the seed's strides and latent, channels 4 ... 32, one residual unit per stage.
+  /// For tests and the demo: the seed's strides, 32-d, channels 16 ... 128, units (3, 1), (5, 3).
   static WaveVAEConfig tiny();
 };
 

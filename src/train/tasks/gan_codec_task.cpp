@@ -135,9 +135,11 @@ const std::vector<at::Tensor>& GanCodecTask::valid_segments() {
   const int64_t length = data_.audio.valid_segment_samples > 0 ? data_.audio.valid_segment_samples
                                                                : 4 * data_.audio.segment_samples;
   std::unique_ptr<data::AudioSegments> source;
-  for (const std::string split : {data_.audio.valid_split, std::string("test")}) {
+  data::AudioSegmentConfig valid = data_.audio;
+  if (!valid.valid_manifest.empty()) valid.manifest = valid.valid_manifest;
+  for (const std::string split : {valid.valid_split, std::string("test")}) {
     try {
-      source = std::make_unique<data::AudioSegments>(data_.audio, split);
+      source = std::make_unique<data::AudioSegments>(valid, split);
       break;
     } catch (const DataError&) {
       log::warn("validation: no readable songs in split '", split, "'");
