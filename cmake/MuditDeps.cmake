@@ -18,8 +18,8 @@ _mudit_find(spdlog CONFIG)
 _mudit_find(nlohmann_json CONFIG)
 _mudit_find(PkgConfig)
 
-# libsndfile, libsoxr, libebur128, libpng and fluidsynth are found through their pkg-config files.
-foreach(mod sndfile soxr libebur128 opencc libpng fluidsynth)
+# libsndfile, libsoxr, libebur128, OpenCC, utf8proc, libpng and fluidsynth are found through their pkg-config files.
+foreach(mod sndfile soxr libebur128 opencc libutf8proc libpng fluidsynth)
   if(NOT TARGET PkgConfig::${mod})
     pkg_check_modules(${mod} REQUIRED IMPORTED_TARGET GLOBAL ${mod})
   endif()

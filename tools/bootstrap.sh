@@ -45,6 +45,7 @@ DEB_PACKAGES=(
   libsndfile1-dev libsoxr-dev libebur128-dev libpng-dev libaubio-dev
   libgloo-dev
   libopencc-dev
+  libutf8proc-dev
   # synthetic corpus (issue 5): instruments, sung syllables, English voice
   libfluidsynth-dev fluid-soundfont-gm musescore-general-soundfont timgm6mb-soundfont
   gcin-voice libespeak-ng-dev espeak-ng-data

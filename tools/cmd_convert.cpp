@@ -1,4 +1,5 @@
-// mudit convert hifigan | codec: foreign checkpoints and trained runs into mudit model files.
+// mudit convert hifigan | codec | hf-bert: foreign checkpoints and trained runs into mudit model
+// files.
 #include <memory>
 
 #include "cli/codec_options.h"
@@ -7,6 +8,7 @@
 #include "mudit/core/log.h"
 #include "mudit/models/convert.h"
 #include "mudit/models/model_files.h"
+#include "mudit/models/text_tower.h"
 
 namespace mudit::cli {
 namespace {
@@ -94,6 +96,32 @@ Runner setup_codec(CLI::App& app, CommonOptions& common) {
   };
 }
 
+Runner setup_hf_bert(CLI::App& app, CommonOptions& common) {
+  struct Flags {
+    std::string dir, out, pooling;
+  };
+  auto f = std::make_shared<Flags>();
+  app.add_option("dir", f->dir,
+                 "Hugging Face BERT folder: config.json, vocab.txt, model.safetensors")
+      ->required();
+  app.add_option("--out", f->out, "text-tower file")->required()->type_name("FILE");
+  app.add_option("--pooling", f->pooling,
+                 "mean, cls or pooler (default: the folder's sentence-transformers pooling, "
+                 "else cls)");
+  add_common_options(app, common);
+  return [&common, f] {
+    apply_common_options(common);
+    if (!f->pooling.empty()) check_choice("--pooling", f->pooling, {"mean", "cls", "pooler"});
+    const auto r = convert_hf_bert(f->dir, f->out, f->pooling);
+    const TextTower t = load_text_tower(f->out);
+    log::info("converted ", r.tensors, " tensors from ", r.weights, " (", r.parameters / 1e6,
+              " M parameters; ", r.dropped, " non-encoder tensors dropped), ", t.tokenizer.size(),
+              " tokens, ", t.config.pooling, " pooling", t.config.normalize ? ", normalised" : "",
+              ", max ", t.config.tokenizer.max_length, " tokens -> ", f->out);
+    return kOk;
+  };
+}
+
 }  // namespace
 
 Runner setup_convert(CLI::App& app, CommonOptions& common) {
@@ -105,6 +133,9 @@ Runner setup_convert(CLI::App& app, CommonOptions& common) {
   CLI::App* codec =
       app.add_subcommand("codec", "trained VAE (+ vocoder) -> codec file with latent statistics");
   subs.emplace_back(codec, setup_codec(*codec, common));
+  CLI::App* bert = app.add_subcommand(
+      "hf-bert", "a Hugging Face BERT / RoBERTa-wwm / BGE / MiniLM folder -> text-tower file");
+  subs.emplace_back(bert, setup_hf_bert(*bert, common));
   return [subs] {
     for (const auto& [sub, runner] : subs) {
       if (sub->parsed()) return runner();

@@ -6,8 +6,8 @@
 # Today it sets the machine up, builds mudit and runs the stages that exist: the synthetic
 # corpus (composed, rendered, sung and described songs with a manifest), one song's labels and
 # descriptions, the phoneme coverage of its lyrics, a short run of the tiny wave VAE with a
-# round trip of one song through it. The stages still to come are listed at the end with their
-# state.
+# round trip of one song through it, and a text-tower vocabulary of the descriptions. The stages
+# still to come are listed at the end with their state.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SONGS=24
@@ -55,6 +55,10 @@ song="$OUT/corpus/songs/synth_000000/audio.wav"
   --input "$OUT/synth_000000.latents.safetensors" --out "$OUT/synth_000000.wave_vae.wav"
 echo "demo: listen to $OUT/synth_000000.wave_vae.wav (a few minutes of CPU: rough)"
 
+echo
+echo "demo: 5. a WordPiece vocabulary of the descriptions for the text tower"
+"$MUDIT" vocab --manifest "$OUT/corpus/manifest.jsonl" --out "$OUT/vocab.txt"
+
 cat <<'TXT'
 
 demo: the description-to-song pipeline is not assembled yet. Stages and their state:
@@ -63,7 +67,7 @@ demo: the description-to-song pipeline is not assembled yet. Stages and their st
   lyrics   G2P, rhyme (mudit lyrics phonemes|rhyme)       ready (above)
   engine   mudit train (try: mudit train --config configs/train/toy.yaml --run-dir runs/toy)  ready
   codec    mel VAE + HiFiGAN / wave VAE (mudit train, encode, decode, vocode)  ready (above)
-  chinmu   text/audio encoder (mudit train, embed)        not yet
+  chinmu   text/audio encoder (mudit train --config configs/chinmu/tiny.yaml, embed, vocab)  ready
   prepare  latents, embeddings, phonemes (mudit prepare)  not yet
   musit    generator (mudit train)                        not yet
   sample   songs from configs/demo/prompts.jsonl          not yet

@@ -23,8 +23,13 @@ int main(int argc, char** argv) {
       {"encode", "audio file -> codec latents (chunked, bounded memory)", mudit::cli::setup_encode},
       {"decode", "codec latents -> audio file (chunked)", mudit::cli::setup_decode},
       {"vocode", "mel or audio -> audio through a HiFi-GAN vocoder", mudit::cli::setup_vocode},
-      {"convert", "model files: official HiFi-GAN checkpoints (hifigan), trained codecs (codec)",
+      {"convert",
+       "model files: official HiFi-GAN checkpoints (hifigan), trained codecs (codec), "
+       "Hugging Face BERT text towers (hf-bert)",
        mudit::cli::setup_convert},
+      {"vocab", "a WordPiece vocab.txt from manifests' descriptions or text files",
+       mudit::cli::setup_vocab},
+      {"embed", "texts -> text-tower embeddings (safetensors with ids)", mudit::cli::setup_embed},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",
        mudit::cli::setup_launch},
   };

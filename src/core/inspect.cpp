@@ -63,8 +63,13 @@ void describe_safetensors(std::ostringstream& out, const fs::path& path,
         continue;
       }
       out << "  " << k << ": |\n";
+      // Long values (a text tower's vocabulary) show their start and their length.
+      const auto total = std::count(v.begin(), v.end(), '\n') + (v.back() == '\n' ? 0 : 1);
       std::istringstream lines(v);
-      for (std::string line; std::getline(lines, line);) out << "    " << line << "\n";
+      int64_t shown = 0;
+      for (std::string line; std::getline(lines, line) && shown < 60; ++shown)
+        out << "    " << line << "\n";
+      if (total > shown) out << "    ... (" << total << " lines)\n";
     }
   }
   uint64_t elements = 0;

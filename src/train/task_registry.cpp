@@ -16,6 +16,7 @@ struct Registry {
     factories["wave_vae"] = make_wave_vae_task;
     factories["mel_vae"] = make_mel_vae_task;
     factories["hifigan"] = make_hifigan_task;
+    factories["chinmu"] = make_chinmu_task;
   }
 };
 

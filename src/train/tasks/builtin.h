@@ -16,4 +16,7 @@ std::unique_ptr<Task> make_wave_vae_task(const TaskContext& context);
 std::unique_ptr<Task> make_mel_vae_task(const TaskContext& context);
 std::unique_ptr<Task> make_hifigan_task(const TaskContext& context);
 
+/// "chinmu": contrastive training of ChinMu's text and audio towers (chinmu_task.cpp).
+std::unique_ptr<Task> make_chinmu_task(const TaskContext& context);
+
 }  // namespace mudit::train
