@@ -8,7 +8,6 @@
 #include "mudit/core/log.h"
 #include "mudit/models/convert.h"
 #include "mudit/models/model_files.h"
-#include "mudit/models/text_tower.h"
 
 namespace mudit::cli {
 namespace {
@@ -32,17 +31,9 @@ Runner setup_hifigan(CLI::App& app, CommonOptions& common) {
     apply_common_options(common);
     MUDIT_CHECK(f->config_json.empty() != f->preset.empty(), ConfigError,
                 "give the checkpoint's --hifigan-config config.json or a --preset");
-    VocoderConfig cfg;
-    if (!f->config_json.empty()) {
-      cfg = vocoder_config_from_hifigan_json(f->config_json);
-    } else {
-      check_choice("--preset", f->preset, {"v1", "v2", "v3", "v1_large"});
-      cfg.generator = f->preset == "v1"   ? HifiganConfig::v1()
-                      : f->preset == "v2" ? HifiganConfig::v2()
-                      : f->preset == "v3" ? HifiganConfig::v3()
-                                          : HifiganConfig::v1_large();
-      if (f->preset == "v1_large") cfg.mel = MelConfig::mudit_24k();
-    }
+    const VocoderConfig cfg = f->config_json.empty()
+                                  ? vocoder_preset(f->preset)
+                                  : vocoder_config_from_hifigan_json(f->config_json);
     const auto r = convert_hifigan(f->checkpoint, cfg, f->out, f->remove_wn);
     log::info("converted ", r.tensors, " tensors (", r.format, "; ", r.parameters / 1e6,
               " M parameters) -> ", f->out);
@@ -78,46 +69,14 @@ Runner setup_codec(CLI::App& app, CommonOptions& common) {
     const ChunkConfig chunks = chunk_config(common, f->codec_flags);
     Codec codec = codec_from_parts(f->vae, f->vocoder, !f->no_ema, parse_device(common.device));
     std::unique_ptr<train::ProgressBar> bar;
-    const auto r = compute_latent_stats(
-        *codec, f->manifest, f->split, f->max_songs, chunks, [&bar](int64_t done, int64_t total) {
-          if (!bar) {
-            bar =
-                std::make_unique<train::ProgressBar>(train::ProgressOptions{"latent stats", total});
-          }
-          bar->update(done);
-        });
+    const auto r = compute_latent_stats(*codec, f->manifest, f->split, f->max_songs, chunks,
+                                        chunk_progress(bar, "latent stats"));
     if (bar) bar->finish();
     save_codec(f->out, *codec, read_model_meta(resolve_model_file(f->vae)).step);
     log::info(codec->kind(), " codec: latent statistics over ", r.songs, " songs (", r.seconds,
               " s, ", r.frames, " frames",
               r.skipped ? ", " + std::to_string(r.skipped) + " unreadable skipped" : "", ") -> ",
               f->out);
-    return kOk;
-  };
-}
-
-Runner setup_hf_bert(CLI::App& app, CommonOptions& common) {
-  struct Flags {
-    std::string dir, out, pooling;
-  };
-  auto f = std::make_shared<Flags>();
-  app.add_option("dir", f->dir,
-                 "Hugging Face BERT folder: config.json, vocab.txt, model.safetensors")
-      ->required();
-  app.add_option("--out", f->out, "text-tower file")->required()->type_name("FILE");
-  app.add_option("--pooling", f->pooling,
-                 "mean, cls or pooler (default: the folder's sentence-transformers pooling, "
-                 "else cls)");
-  add_common_options(app, common);
-  return [&common, f] {
-    apply_common_options(common);
-    if (!f->pooling.empty()) check_choice("--pooling", f->pooling, {"mean", "cls", "pooler"});
-    const auto r = convert_hf_bert(f->dir, f->out, f->pooling);
-    const TextTower t = load_text_tower(f->out);
-    log::info("converted ", r.tensors, " tensors from ", r.weights, " (", r.parameters / 1e6,
-              " M parameters; ", r.dropped, " non-encoder tensors dropped), ", t.tokenizer.size(),
-              " tokens, ", t.config.pooling, " pooling", t.config.normalize ? ", normalised" : "",
-              ", max ", t.config.tokenizer.max_length, " tokens -> ", f->out);
     return kOk;
   };
 }

@@ -20,6 +20,7 @@ Runner setup_encode(CLI::App& app, CommonOptions& common);
 Runner setup_decode(CLI::App& app, CommonOptions& common);  // in cmd_encode.cpp
 Runner setup_vocode(CLI::App& app, CommonOptions& common);
 Runner setup_convert(CLI::App& app, CommonOptions& common);
+Runner setup_hf_bert(CLI::App& app, CommonOptions& common);  // in cmd_convert_bert.cpp
 Runner setup_vocab(CLI::App& app, CommonOptions& common);
 Runner setup_embed(CLI::App& app, CommonOptions& common);
 

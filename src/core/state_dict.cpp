@@ -162,4 +162,10 @@ LoadReport load_module(const std::filesystem::path& path, torch::nn::Module& mod
   });
 }
 
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
 }  // namespace mudit

@@ -155,11 +155,7 @@ ChinMuImpl::ChinMuImpl(ChinMuConfig config) : config_(std::move(config)) {
 }
 
 at::Tensor ChinMuImpl::encode_text(const at::Tensor& ids, const at::Tensor& mask) {
-  const auto out = text_(ids, mask);
-  const at::Tensor pooled = config_.text.pooling == "mean"  ? masked_mean(out.hidden, mask)
-                            : config_.text.pooling == "cls" ? out.hidden.select(1, 0)
-                                                            : out.pooled;  // [B, H]
-  return l2_normalize(text_proj_(pooled));                                 // [B, D]
+  return l2_normalize(text_proj_(pool_bert(text_(ids, mask), mask, config_.text.pooling)));
 }
 
 at::Tensor ChinMuImpl::encode_audio(const at::Tensor& wav) {
@@ -194,20 +190,15 @@ at::Tensor ChinMuImpl::embed_song(const at::Tensor& wav, int64_t batch) {
 }
 
 at::Tensor ChinMuImpl::embed_texts(const std::vector<std::string>& texts, int64_t batch) {
-  const c10::Device device = logit_scale_.device();
   std::vector<at::Tensor> parts;
   for (size_t b = 0; b < texts.size(); b += static_cast<size_t>(batch)) {
     const size_t e = std::min(texts.size(), b + static_cast<size_t>(batch));
-    text::EncodedBatch enc = tokenizer_.encode_batch({texts.begin() + b, texts.begin() + e});
-    const int64_t n = static_cast<int64_t>(e - b);
-    const at::Tensor ids =
-        at::from_blob(enc.flat_ids.data(), {n, enc.length}, at::kLong).to(device);
-    const at::Tensor mask =
-        at::from_blob(enc.flat_mask.data(), {n, enc.length}, at::kLong).to(device);
+    const auto [ids, mask] = batch_tensors(
+        tokenizer_.encode_batch({texts.begin() + b, texts.begin() + e}), logit_scale_.device());
     parts.push_back(encode_text(ids, mask));
   }
   if (parts.empty()) return at::empty({0, config_.embed_dim}, logit_scale_.options());
-  return at::cat(parts, 0);
+  return at::cat(parts, 0);  // [N, D]
 }
 
 at::Tensor ChinMuImpl::scale() const {

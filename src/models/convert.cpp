@@ -6,6 +6,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "mudit/core/config.h"
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
 #include "mudit/core/safetensors.h"
@@ -130,6 +131,17 @@ VocoderConfig vocoder_config_from_hifigan_json(const fs::path& config_json) {
   return c;
 }
 
+VocoderConfig vocoder_preset(const std::string& name) {
+  check_choice("vocoder preset", name, {"v1", "v2", "v3", "v1_large"});
+  VocoderConfig cfg;
+  cfg.generator = name == "v1"   ? HifiganConfig::v1()
+                  : name == "v2" ? HifiganConfig::v2()
+                  : name == "v3" ? HifiganConfig::v3()
+                                 : HifiganConfig::v1_large();
+  if (name == "v1_large") cfg.mel = MelConfig::mudit_24k();
+  return cfg;
+}
+
 ConvertReport convert_hifigan(const fs::path& checkpoint, const VocoderConfig& config,
                               const fs::path& out, bool remove_weight_norm) {
   config.validate();
@@ -146,7 +158,7 @@ ConvertReport convert_hifigan(const fs::path& checkpoint, const VocoderConfig& c
   }
   save_vocoder(out, g, config, 0, extra);
   r.tensors = static_cast<int64_t>(tensors.size());
-  for (const auto& p : g->parameters()) r.parameters += p.numel();
+  r.parameters = count_parameters(*g);
   return r;
 }
 

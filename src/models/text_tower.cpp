@@ -1,7 +1,7 @@
 #include "mudit/models/text_tower.h"
 
-#include <ATen/ops/from_blob.h>
 #include <ATen/ops/linalg_vector_norm.h>
+#include <ATen/ops/tensor.h>
 #include <torch/nn/functional/normalization.h>
 
 #include <nlohmann/json.hpp>
@@ -30,10 +30,24 @@ void TextTowerConfig::validate() const {
               bert.max_position_embeddings, " positions");
 }
 
+at::Tensor pool_bert(const BertModelImpl::Output& out, const at::Tensor& mask,
+                     const std::string& pooling) {
+  if (pooling == "mean") return masked_mean(out.hidden, mask);  // [B, H]
+  if (pooling == "cls") return out.hidden.select(1, 0);
+  MUDIT_CHECK(out.pooled.defined(), ConfigError, "pooling '", pooling, "' needs the pooler");
+  return out.pooled;
+}
+
+std::pair<at::Tensor, at::Tensor> batch_tensors(const text::EncodedBatch& b, c10::Device device) {
+  const int64_t n = static_cast<int64_t>(b.ids.size());
+  auto tensor = [&](const std::vector<int64_t>& v) {
+    return at::tensor(v, at::kLong).view({n, b.length}).to(device);  // [B, L], a copy
+  };
+  return {tensor(b.flat_ids), tensor(b.flat_mask)};
+}
+
 at::Tensor TextTower::pool(const BertModelImpl::Output& out, const at::Tensor& mask) const {
-  at::Tensor v = config.pooling == "mean"  ? masked_mean(out.hidden, mask)
-                 : config.pooling == "cls" ? out.hidden.select(1, 0)
-                                           : out.pooled;  // [B, H]
+  at::Tensor v = pool_bert(out, mask, config.pooling);  // [B, H]
   if (config.normalize) {
     v = torch::nn::functional::normalize(
         v, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
@@ -50,11 +64,10 @@ at::Tensor TextTower::embed(const std::vector<std::string>& texts, int64_t batch
   int64_t cut = 0;
   for (size_t begin = 0; begin < texts.size(); begin += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(texts.size(), begin + static_cast<size_t>(batch_size));
-    text::EncodedBatch b = tokenizer.encode_batch({texts.begin() + begin, texts.begin() + end});
+    const text::EncodedBatch b =
+        tokenizer.encode_batch({texts.begin() + begin, texts.begin() + end});
     cut += b.truncated;
-    const int64_t n = static_cast<int64_t>(end - begin);
-    const at::Tensor ids = at::from_blob(b.flat_ids.data(), {n, b.length}, at::kLong).to(device);
-    const at::Tensor mask = at::from_blob(b.flat_mask.data(), {n, b.length}, at::kLong).to(device);
+    const auto [ids, mask] = batch_tensors(b, device);
     parts.push_back(pool(bert(ids, mask), mask));
   }
   if (truncated) *truncated = cut;
@@ -225,8 +238,10 @@ HfBertReport convert_hf_bert(const fs::path& dir, const fs::path& out, const std
     strict.convert_dtype = true;  // fp16 / bf16 releases load into the float32 encoder
     load_state_dict(*t.bert, tensors, strict);
     report.tensors = static_cast<int64_t>(tensors.size());
-    for (const auto& p : t.bert->parameters()) report.parameters += p.numel();
+    report.parameters = count_parameters(*t.bert);
     save_text_tower(out, t);
+    report.tokens = t.tokenizer.size();
+    report.config = t.config;
     return report;
   });
 }

@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <iostream>
 
+#include "integration/synth_corpus.h"
 #include "mudit/core/config.h"
-#include "mudit/data/synth.h"
+#include "mudit/core/state_dict.h"
 #include "mudit/dist/comm.h"
+#include "mudit/models/chinmu.h"
+#include "mudit/models/model_files.h"
 #include "mudit/train/trainer.h"
 #include "unit/test_util.h"
 
@@ -17,19 +20,9 @@ namespace {
 const std::string kConfigs = std::string(MUDIT_TEST_DATA_DIR) + "/../../configs/chinmu/";
 
 TEST(ChinMuTraining, TinyPresetLearnsAndValidates) {
-  bool soundfont = false;
-  for (const auto& f : data::synth::SynthConfig{}.soundfonts)
-    soundfont |= std::filesystem::exists(f);
-  if (!soundfont) GTEST_SKIP() << "no General MIDI soundfont installed";
+  if (!test::have_soundfont()) GTEST_SKIP() << "no General MIDI soundfont installed";
   test::TempDir dir;
-  data::synth::SynthConfig c;
-  c.songs = 16;
-  c.seconds = 6;
-  c.seed = 5;
-  c.valid_fraction = 0.25;
-  c.test_fraction = 0;
-  c.soundfonts = {"/usr/share/sounds/sf2/FluidR3_GM.sf2"};
-  data::synth::synthesize_corpus(c, dir.path() / "corpus");
+  test::make_corpus(dir.path() / "corpus", 16, 6, 5, 0.25);
 
   ConfigNode tree = load_config_file(kConfigs + "tiny.yaml");
   const std::string manifest = (dir.path() / "corpus" / "manifest.jsonl").string();
@@ -76,8 +69,14 @@ TEST(ChinMuTraining, TinyPresetLearnsAndValidates) {
     EXPECT_GE(m.at(k), 0.0);
     EXPECT_LE(m.at(k), 1.0);
   }
-  // The model file of the run loads as ChinMu (arch "chinmu", vocabulary inside).
-  EXPECT_TRUE(std::filesystem::exists(dir.path() / "run" / "checkpoints"));
+  // The run's model file loads as ChinMu (arch "chinmu", vocabulary inside) with the trained
+  // weights.
+  ChinMu saved = load_chinmu(resolve_model_file(dir.path() / "run"));
+  const auto trained = state_dict(*task->modules().front().second);
+  const auto loaded = state_dict(*saved);
+  ASSERT_EQ(loaded.size(), trained.size());
+  for (const auto& [k, t] : trained) EXPECT_TRUE(torch::equal(loaded.at(k), t)) << k;
+  EXPECT_EQ(saved->tokenizer().size(), saved->config().text.bert.vocab_size);
 }
 
 }  // namespace

@@ -8,24 +8,8 @@ failures=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-check() {  # check NAME EXPECTED_STATUS COMMAND... ; stdout/stderr kept in $work/out, $work/err
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    echo "FAIL $name: exit $got, wanted $want"; sed 's/^/  stderr: /' "$work/err" | head -5
-    failures=$((failures + 1))
-    return 1
-  fi
-  echo "ok   $name"
-}
-expect_in() {  # expect_in NAME FILE TEXT
-  if ! grep -qF -- "$3" "$2"; then
-    echo "FAIL $1: '$3' not in $(basename "$2")"; sed 's/^/  | /' "$2" | head -8
-    failures=$((failures + 1))
-  fi
-}
+# shellcheck source=cli_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 one_line_stderr() {
   local n
   n=$(wc -l <"$work/err")

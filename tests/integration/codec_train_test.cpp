@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "integration/synth_corpus.h"
 #include "mudit/core/config.h"
-#include "mudit/data/synth.h"
 #include "mudit/dist/comm.h"
 #include "mudit/train/trainer.h"
 #include "unit/test_util.h"
@@ -16,27 +16,13 @@ namespace {
 
 const std::string kConfigs = std::string(MUDIT_TEST_DATA_DIR) + "/../../configs/codec/";
 
-bool have_soundfont() {
-  for (const auto& f : data::synth::SynthConfig{}.soundfonts) {
-    if (std::filesystem::exists(f)) return true;
-  }
-  return false;
-}
-
 // One small corpus shared by the three presets: 6 songs of 6 s with sung vocals.
 class CodecTraining : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!have_soundfont()) return;
+    if (!test::have_soundfont()) return;
     dir_ = new test::TempDir();
-    data::synth::SynthConfig c;
-    c.songs = 6;
-    c.seconds = 6;
-    c.seed = 3;
-    c.valid_fraction = 0.2;
-    c.test_fraction = 0;
-    c.soundfonts = {"/usr/share/sounds/sf2/FluidR3_GM.sf2"};
-    data::synth::synthesize_corpus(c, dir_->path() / "corpus");
+    test::make_corpus(dir_->path() / "corpus", 6, 6, 3, 0.2);
   }
   static void TearDownTestSuite() {
     delete dir_;

@@ -7,6 +7,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -18,6 +19,9 @@ namespace mudit {
 
 /// Parameters and buffers of `module` by state-dict name (the tensors themselves, not copies).
 std::map<std::string, at::Tensor> state_dict(const torch::nn::Module& module);
+
+/// Number of parameter elements of `module` (buffers excluded).
+int64_t count_parameters(const torch::nn::Module& module);
 
 /// How checkpoint names are matched to a module.
 struct LoadOptions {

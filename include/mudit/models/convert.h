@@ -33,6 +33,10 @@ std::map<std::string, at::Tensor> read_foreign_checkpoint(const std::filesystem:
 /// num_mels, fmin, fmax) on top of HiFi-GAN's meldataset conventions.
 VocoderConfig vocoder_config_from_hifigan_json(const std::filesystem::path& config_json);
 
+/// A vocoder config by preset name: v1, v2, v3 (the 22.05 kHz HiFi-GAN recipe) or v1_large (the
+/// MuDiT 24 kHz recipe). ConfigError naming the choices otherwise.
+VocoderConfig vocoder_preset(const std::string& name);
+
 struct ConvertReport {
   int64_t tensors = 0;
   int64_t parameters = 0;

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mudit/models/bert.h"
@@ -49,6 +50,13 @@ struct TextTower {
   at::Tensor pool(const BertModelImpl::Output& out, const at::Tensor& attention_mask) const;
 };
 
+/// The pooled state of a BERT forward pass: "mean" (masked mean), "cls" or "pooler".
+at::Tensor pool_bert(const BertModelImpl::Output& out, const at::Tensor& attention_mask,
+                     const std::string& pooling);
+/// A tokenized batch as tensors on `device` that own their memory: ids and mask [B, L] int64.
+std::pair<at::Tensor, at::Tensor> batch_tensors(const text::EncodedBatch& batch,
+                                                c10::Device device);
+
 /// Reads a text-tower file onto `device`, in eval mode. Throws CheckpointError / IoError.
 TextTower load_text_tower(const std::filesystem::path& file, c10::Device device = c10::kCPU);
 void save_text_tower(const std::filesystem::path& file, const TextTower& tower, int64_t step = 0);
@@ -58,6 +66,8 @@ struct HfBertReport {
   int64_t parameters = 0;
   int64_t dropped = 0;  ///< checkpoint tensors that are not the encoder's (MLM heads, position_ids)
   std::string weights;  ///< the file the weights came from
+  int64_t tokens = 0;   ///< vocabulary size
+  TextTowerConfig config;  ///< what the file records (pooling, tokenizer, encoder)
 };
 
 /// A Hugging Face BERT folder → text-tower file: config.json; vocab.txt; model.safetensors (or a

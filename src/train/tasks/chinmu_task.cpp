@@ -71,12 +71,6 @@ struct ChinMuDataConfig {
   }
 };
 
-int64_t parameter_count(const torch::nn::Module& m) {
-  int64_t n = 0;
-  for (const auto& p : m.parameters()) n += p.numel();
-  return n;
-}
-
 struct Song {
   int64_t index = 0;  // in the AudioSegments
   std::vector<std::string> amateur, professional;
@@ -181,7 +175,7 @@ class ChinMuTask : public Task {
     valid_ = songs_with_descriptions(*valid_audio_, valid_entries, "chinmu validation songs");
     if (data_.max_valid_songs > 0 && static_cast<int64_t>(valid_.size()) > data_.max_valid_songs)
       valid_.resize(static_cast<size_t>(data_.max_valid_songs));
-    log::info("ChinMu: ", static_cast<double>(parameter_count(*model_)) / 1e6, " M parameters; ",
+    log::info("ChinMu: ", static_cast<double>(count_parameters(*model_)) / 1e6, " M parameters; ",
               train_.size(), " training songs, ", valid_.size(), " validation songs (", vm,
               ", split ", vsplit, ")");
   }
@@ -223,14 +217,8 @@ class ChinMuTask : public Task {
       const auto& list = amateur ? s.amateur : s.professional;
       texts.push_back(list[std::uniform_int_distribution<size_t>(0, list.size() - 1)(rng)]);
     }
-    text::EncodedBatch enc = model_->tokenizer().encode_batch(texts);
-    const int64_t b = ctx_.batch_size;
-    return {
-        {"audio", at::stack(wavs).to(ctx_.device)},
-        {"ids",
-         at::from_blob(enc.flat_ids.data(), {b, enc.length}, at::kLong).clone().to(ctx_.device)},
-        {"mask",
-         at::from_blob(enc.flat_mask.data(), {b, enc.length}, at::kLong).clone().to(ctx_.device)}};
+    const auto [ids, mask] = batch_tensors(model_->tokenizer().encode_batch(texts), ctx_.device);
+    return {{"audio", at::stack(wavs).to(ctx_.device)}, {"ids", ids}, {"mask", mask}};
   }
 
   std::map<std::string, at::Tensor> losses(const Batch& batch, int, int64_t) override {

@@ -5,17 +5,9 @@
 #include "mudit/core/error.h"
 #include "mudit/core/log.h"
 #include "mudit/core/rng.h"
+#include "mudit/core/state_dict.h"
 
 namespace mudit::train {
-namespace {
-
-int64_t count_parameters(const torch::nn::Module& m) {
-  int64_t n = 0;
-  for (const auto& p : m.parameters()) n += p.numel();
-  return n;
-}
-
-}  // namespace
 
 void GanConfig::validate() const {
   MUDIT_CHECK(disc_start_step >= 0 && adversarial >= 0 && feature_matching >= 0, ConfigError,
