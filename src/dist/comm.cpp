@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/nn/module.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -138,6 +139,7 @@ class LocalComm : public Comm {
   }
   void all_reduce(std::vector<at::Tensor>&, ReduceOp) override {}
   void barrier() override {}
+  at::Tensor all_gather(const at::Tensor& tensor) override { return tensor; }
   std::unique_ptr<PendingCollective> all_reduce_async(at::Tensor, ReduceOp,
                                                       const std::string&) override {
     return std::make_unique<DoneWork>();
@@ -197,6 +199,16 @@ class BackendComm : public Comm {
     run("barrier", [&] { return backend_->barrier(opts); });
   }
 
+  at::Tensor all_gather(const at::Tensor& tensor) override {
+    std::vector<at::Tensor> in = {tensor.contiguous()};
+    std::vector<std::vector<at::Tensor>> out(1);
+    for (int r = 0; r < world_; ++r) out[0].push_back(at::empty_like(in[0]));
+    c10d::AllgatherOptions opts;
+    opts.timeout = timeout_;
+    run("all_gather of " + describe(in[0]), [&] { return backend_->allgather(out, in, opts); });
+    return at::cat(out[0], 0);
+  }
+
   std::unique_ptr<PendingCollective> all_reduce_async(at::Tensor tensor, ReduceOp op,
                                                       const std::string& what) override {
     MUDIT_CHECK(op != ReduceOp::kMean && tensor.is_contiguous(), DistError, "rank ", rank_,
@@ -253,6 +265,41 @@ std::shared_ptr<Comm> make_backend_comm(c10::intrusive_ptr<c10d::Store> store,
 }
 
 }  // namespace detail
+
+namespace {
+
+struct CommHolder : torch::CustomClassHolder {
+  explicit CommHolder(std::shared_ptr<Comm> c) : comm(std::move(c)) {}
+  std::shared_ptr<Comm> comm;
+};
+
+struct AllGatherFunction : torch::autograd::Function<AllGatherFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& tensor,
+                            const std::shared_ptr<Comm>& comm) {
+    ctx->saved_data["comm"] = c10::IValue::make_capsule(c10::make_intrusive<CommHolder>(comm));
+    ctx->saved_data["rows"] = tensor.size(0);
+    return comm->all_gather(tensor);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto holder =
+        c10::static_intrusive_pointer_cast<CommHolder>(ctx->saved_data["comm"].toCapsule());
+    const int64_t rows = ctx->saved_data["rows"].toInt();
+    std::vector<at::Tensor> g = {grads[0].contiguous().clone()};
+    holder->comm->all_reduce(g, ReduceOp::kSum);
+    return {g[0].narrow(0, holder->comm->rank() * rows, rows), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor all_gather_with_grad(const std::shared_ptr<Comm>& comm, const at::Tensor& tensor) {
+  MUDIT_CHECK(comm != nullptr, DistError, "all_gather_with_grad: no communicator");
+  if (comm->world_size() == 1) return tensor;
+  MUDIT_CHECK(tensor.dim() >= 1, DistError, "rank ", comm->rank(),
+              ": all_gather needs a tensor with rows, got a scalar");
+  return AllGatherFunction::apply(tensor, comm);
+}
 
 std::map<std::string, double> Comm::average(const std::map<std::string, double>& values) {
   if (world_size() == 1 || values.empty()) return values;

@@ -206,13 +206,24 @@ at::Tensor ChinMuImpl::scale() const {
 }
 
 at::Tensor info_nce(const at::Tensor& text, const at::Tensor& audio, const at::Tensor& scale) {
-  MUDIT_CHECK(text.dim() == 2 && text.sizes() == audio.sizes() && text.size(0) > 1, ShapeError,
-              "info_nce needs two [B, D] batches with B > 1, got ", text.sizes(), " and ",
-              audio.sizes());
-  const at::Tensor logits = scale * at::matmul(text, audio.t());  // [B, B]
-  const at::Tensor target = at::arange(text.size(0), text.options().dtype(at::kLong));
-  return 0.5 *
-         (at::cross_entropy_loss(logits, target) + at::cross_entropy_loss(logits.t(), target));
+  return info_nce(text, audio, text, audio, scale, 0);
+}
+
+at::Tensor info_nce(const at::Tensor& text, const at::Tensor& audio, const at::Tensor& all_text,
+                    const at::Tensor& all_audio, const at::Tensor& scale, int64_t offset) {
+  MUDIT_CHECK(text.dim() == 2 && text.sizes() == audio.sizes() && all_text.dim() == 2 &&
+                  all_text.sizes() == all_audio.sizes() && all_text.size(1) == text.size(1) &&
+                  all_text.size(0) > 1,
+              ShapeError, "info_nce needs [B, D] pairs and [N, D] candidates with N > 1, got ",
+              text.sizes(), ", ", audio.sizes(), ", ", all_text.sizes(), ", ", all_audio.sizes());
+  MUDIT_CHECK(offset >= 0 && offset + text.size(0) <= all_text.size(0), ShapeError,
+              "info_nce: rows ", offset, "..", offset + text.size(0), " outside ", all_text.size(0),
+              " candidates");
+  const at::Tensor target =
+      at::arange(offset, offset + text.size(0), text.options().dtype(at::kLong));
+  const at::Tensor t2a = scale * at::matmul(text, all_audio.t());  // [B, N]
+  const at::Tensor a2t = scale * at::matmul(audio, all_text.t());  // [B, N]
+  return 0.5 * (at::cross_entropy_loss(t2a, target) + at::cross_entropy_loss(a2t, target));
 }
 
 ChinMu load_chinmu(const std::filesystem::path& file, c10::Device device) {

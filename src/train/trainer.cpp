@@ -406,6 +406,7 @@ TrainResult train(const RunConfig& run) {
   ctx.run_dir = run.run_dir;
   ctx.model = run.model;
   ctx.data = run.data;
+  ctx.comm = comm;
   std::unique_ptr<Task> task = make_task(run.task, ctx);
   return train(run, *task, comm);
 }

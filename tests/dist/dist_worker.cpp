@@ -3,7 +3,8 @@
 // 0 on success, 1 on a wrong value, 3 with "error: ..." on a mudit::Error, 77 without Gloo.
 //   mudit_test_dist_worker MODE [TIMEOUT_S]
 // Modes: collectives, grad, dead (rank 1 dies before an all_reduce), dead-grad (rank 1 dies
-// before backward), stall (rank 1 never joins the collective), bench (10 M parameters).
+// before backward), stall (rank 1 never joins the collective), bench (10 M parameters), gather
+// (all_gather values; InfoNCE over gathered negatives has the whole batch's gradient).
 #include <torch/autograd.h>
 #include <torch/nn/functional.h>
 #include <torch/nn/module.h>
@@ -21,6 +22,7 @@
 #include "mudit/core/error.h"
 #include "mudit/dist/comm.h"
 #include "mudit/dist/grad_reducer.h"
+#include "mudit/models/chinmu.h"
 
 namespace {
 
@@ -87,6 +89,52 @@ void collectives(Comm& comm) {
     expect(torch::all(buf == 7).item<bool>(), "broadcast_module buffer");
   }
   expect(net->parameters()[0].requires_grad(), "parameters still require grad");
+}
+
+// all_gather gives every rank's rows in rank order; InfoNCE of each rank's pairs against the
+// gathered embeddings, backpropagated through all_gather_with_grad and averaged over ranks, has
+// the gradient of one process's InfoNCE over the whole batch.
+void gather(const std::shared_ptr<Comm>& comm) {
+  const int r = comm->rank();
+  const int64_t w = comm->world_size();
+  const at::Tensor got = comm->all_gather(torch::full({2, 3}, static_cast<float>(r)));
+  expect(got.sizes() == c10::IntArrayRef({2 * w, 3}), "all_gather shape");
+  for (int64_t q = 0; q < w; ++q) {
+    expect(torch::all(got.narrow(0, 2 * q, 2) == static_cast<float>(q)).item<bool>(),
+           "all_gather rows of rank " + std::to_string(q));
+  }
+  const int64_t b = 4, d = 8;
+  torch::manual_seed(0);
+  const at::Tensor text0 = torch::randn({b * w, d}), audio0 = torch::randn({b * w, d});
+  const at::Tensor scale = torch::tensor(5.0f);
+  auto unit = [](const at::Tensor& x) { return x / x.norm(2, {1}, true); };
+  const at::Tensor text_all = text0.clone().requires_grad_(true);
+  const at::Tensor audio_all = audio0.clone().requires_grad_(true);
+  const at::Tensor full = mudit::info_nce(unit(text_all), unit(audio_all), scale);
+  full.backward();
+
+  const at::Tensor text = text0.narrow(0, r * b, b).clone().requires_grad_(true);
+  const at::Tensor audio = audio0.narrow(0, r * b, b).clone().requires_grad_(true);
+  const at::Tensor t = unit(text), a = unit(audio);
+  const at::Tensor local =
+      mudit::info_nce(t, a, mudit::dist::all_gather_with_grad(comm, t),
+                      mudit::dist::all_gather_with_grad(comm, a), scale, r * b);
+  std::vector<at::Tensor> mean_loss = {local.detach().clone()};
+  comm->all_reduce(mean_loss, ReduceOp::kMean);
+  expect(std::abs(mean_loss[0].item<double>() - full.item<double>()) < 1e-5,
+         "mean of the ranks' losses is the whole batch's");
+  local.backward();
+  // The trainer averages gradients over ranks (all_reduce mean): grad / world per row here.
+  for (const auto& [mine, all] :
+       {std::pair{text.grad(), text_all.grad()}, std::pair{audio.grad(), audio_all.grad()}}) {
+    const double diff =
+        (mine / static_cast<double>(w) - all.narrow(0, r * b, b)).abs().max().item<double>();
+    expect(diff < 1e-6, "gathered-negative gradient differs by " + std::to_string(diff));
+  }
+  // Without the gather the loss sees B negatives only, and its gradient is not the batch's.
+  const at::Tensor lonely = mudit::info_nce(t, a, scale);
+  expect(std::abs(lonely.item<double>() - local.item<double>()) > 1e-4,
+         "gathered negatives change the loss");
 }
 
 // A small MLP with one parameter the forward never uses.
@@ -259,6 +307,8 @@ int main(int argc, char** argv) {
       die_before_backward(comm);
     } else if (mode == "stall") {
       stall(*comm, config.timeout_s);
+    } else if (mode == "gather") {
+      gather(comm);
     } else if (mode == "bench") {
       bench(comm);
     } else {

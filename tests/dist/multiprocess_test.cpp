@@ -57,6 +57,16 @@ TEST(DistTwoRanks, ReducedGradientsEqualTheFullBatch) {
   }
 }
 
+TEST(DistTwoRanks, GatheredNegativesGiveTheWholeBatchGradient) {
+  test::TempDir dir;
+  const auto out = run_ranks(dir, "gather");
+  SKIP_WITHOUT_GLOO(out);
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(out[r].status, 0) << "rank " << r << ":\n" << out[r].output;
+    EXPECT_NE(out[r].output.find("ok gather"), std::string::npos) << out[r].output;
+  }
+}
+
 // The survivor of a peer that died exits with a DistError naming its rank and the operation,
 // well within the deadline.
 void expect_dist_error(const std::vector<Finished>& out, const std::string& operation) {

@@ -4,11 +4,14 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "integration/synth_corpus.h"
 #include "mudit/core/config.h"
 #include "mudit/core/state_dict.h"
+#include "mudit/data/manifest.h"
 #include "mudit/dist/comm.h"
+#include "mudit/eval/zero_shot.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/model_files.h"
 #include "mudit/train/trainer.h"
@@ -68,6 +71,24 @@ TEST(ChinMuTraining, TinyPresetLearnsAndValidates) {
     ASSERT_TRUE(m.count(k)) << k;
     EXPECT_GE(m.at(k), 0.0);
     EXPECT_LE(m.at(k), 1.0);
+  }
+  // Zero-shot accuracy is reported for each attribute whose two classes both occur among the
+  // validation songs, in both registers, and for no other.
+  for (const auto& a : eval::synthetic_attributes()) {
+    std::set<int64_t> seen;
+    for (const auto& e : data::read_manifest(manifest)) {
+      if (e.split == "valid") seen.insert(eval::synthetic_label(a.name, e.meta));
+    }
+    seen.erase(-1);
+    for (const char* reg : {"amateur", "professional"}) {
+      const std::string k = "zs_" + a.name + "_" + reg;
+      ASSERT_EQ(m.count(k), seen.size() == 2 ? 1u : 0u) << k;
+      if (m.count(k)) {
+        std::cout << "  " << k << " " << m.at(k) << "\n";
+        EXPECT_GE(m.at(k), 0.0);
+        EXPECT_LE(m.at(k), 1.0);
+      }
+    }
   }
   // The run's model file loads as ChinMu (arch "chinmu", vocabulary inside) with the trained
   // weights.

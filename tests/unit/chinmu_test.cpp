@@ -1,5 +1,6 @@
-// ChinMu: retrieval metrics with known values, the InfoNCE loss, the audio tower's windows and
-// the model's shapes (training on the synthetic corpus: integration/chinmu_train_test.cpp).
+// ChinMu: retrieval and zero-shot metrics with known values, the InfoNCE loss, the audio tower's
+// windows and the model's shapes (training on the synthetic corpus:
+// integration/chinmu_train_test.cpp).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -7,6 +8,7 @@
 
 #include "mudit/core/error.h"
 #include "mudit/eval/retrieval.h"
+#include "mudit/eval/zero_shot.h"
 #include "mudit/models/chinmu.h"
 
 namespace mudit {
@@ -32,6 +34,53 @@ TEST(Retrieval, KnownValues) {
   EXPECT_THROW(eval::retrieval_scores(sim, {{1}}), ShapeError);
   EXPECT_THROW(eval::retrieval_scores(sim, {{1}, {3}}), ShapeError);
   EXPECT_THROW(eval::retrieval_scores(sim, {{1}, {}}), ShapeError);
+}
+
+TEST(ZeroShot, KnownValues) {
+  // Classes along x and y; songs 0, 1 are class 0 (one guessed wrong), songs 2, 3, 4 class 1,
+  // song 5 unlabelled.
+  const at::Tensor classes = torch::tensor({{1.0f, 0.0f}, {0.0f, 1.0f}});
+  const at::Tensor audio = torch::tensor(
+      {{0.9f, 0.1f}, {0.2f, 0.8f}, {0.1f, 0.9f}, {0.3f, 0.7f}, {0.4f, 0.6f}, {1.0f, 0.0f}});
+  const auto s = eval::zero_shot_scores(audio, classes, {0, 0, 1, 1, 1, -1});
+  EXPECT_EQ(s.songs, 5);
+  EXPECT_EQ(s.class_counts, (std::vector<int64_t>{2, 3}));
+  EXPECT_DOUBLE_EQ(s.accuracy, 4.0 / 5);
+  EXPECT_DOUBLE_EQ(s.balanced_accuracy, (0.5 + 1.0) / 2);
+  EXPECT_DOUBLE_EQ(s.chance, 0.5);
+  // Only class 1 present: balanced accuracy over it alone, chance 1.
+  const auto one = eval::zero_shot_scores(audio, classes, {-1, -1, 1, 1, -1, -1});
+  EXPECT_DOUBLE_EQ(one.balanced_accuracy, 1.0);
+  EXPECT_DOUBLE_EQ(one.chance, 1.0);
+  EXPECT_EQ(eval::zero_shot_scores(audio, classes, std::vector<int64_t>(6, -1)).songs, 0);
+  EXPECT_THROW(eval::zero_shot_scores(audio, classes, {0, 0, 2, 1, 1, 1}), ShapeError);
+  EXPECT_THROW(eval::zero_shot_scores(audio, classes, {0, 1}), ShapeError);
+  EXPECT_THROW(eval::zero_shot_scores(audio, torch::ones({2, 3}), {0, 0, 1, 1, 1, 1}), ShapeError);
+}
+
+TEST(ZeroShot, SyntheticLabels) {
+  using eval::synthetic_label;
+  EXPECT_EQ(synthetic_label("mode", R"({"mode": "major"})"), 0);
+  EXPECT_EQ(synthetic_label("mode", R"({"mode": "minor"})"), 1);
+  EXPECT_EQ(synthetic_label("mode", R"({"mode": "gong"})"), -1);  // pentatonic: left out
+  EXPECT_EQ(synthetic_label("tempo", R"({"bpm": 140, "meter": "4/4"})"), 0);
+  EXPECT_EQ(synthetic_label("tempo", R"({"bpm": 120, "meter": "3/4"})"), 0);
+  EXPECT_EQ(synthetic_label("tempo", R"({"bpm": 89.5, "meter": "4/4"})"), 1);
+  EXPECT_EQ(synthetic_label("tempo", R"({"bpm": 100, "meter": "4/4"})"), -1);
+  // 6/8 at 150 quarter-note BPM is felt at 100 dotted quarters: neither fast nor slow.
+  EXPECT_EQ(synthetic_label("tempo", R"({"bpm": 150, "meter": "6/8"})"), -1);
+  EXPECT_EQ(synthetic_label("tempo", R"({"bpm": 120, "meter": "6/8"})"), 1);
+  EXPECT_EQ(synthetic_label("voice", R"({"voice": {"gender": "female", "source": "gcin"}})"), 0);
+  EXPECT_EQ(synthetic_label("voice", R"({"voice": {"gender": "male", "source": "espeak"}})"), 1);
+  EXPECT_EQ(synthetic_label("voice", R"({"voice": {"gender": "male", "source": "none"}})"), -1);
+  EXPECT_EQ(synthetic_label("mode", "{}"), -1);
+  EXPECT_EQ(synthetic_label("mode", "not json"), -1);
+  EXPECT_EQ(synthetic_label("colour", R"({"mode": "major"})"), -1);
+  for (const auto& a : eval::synthetic_attributes()) {
+    for (const auto& [reg, prompts] : a.prompts) {
+      EXPECT_EQ(prompts.size(), a.classes.size()) << a.name << " " << reg;
+    }
+  }
 }
 
 TEST(InfoNce, KnownValueAndSymmetry) {

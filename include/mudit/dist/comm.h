@@ -82,6 +82,9 @@ class Comm {  // world 1: every call is a cheap no-op
   /// kMean needs floating-point tensors.
   virtual void all_reduce(std::vector<at::Tensor>& tensors, ReduceOp op) = 0;
   virtual void barrier() = 0;
+  /// Every rank's `tensor` (the same shape and dtype on each) concatenated along dim 0 in rank
+  /// order (blocking; no autograd: see all_gather_with_grad). World 1: the tensor itself.
+  virtual at::Tensor all_gather(const at::Tensor& tensor) = 0;
 
   /// Starts an all-reduce (kSum, kMax or kMin) of one contiguous tensor and returns at once, so
   /// communication overlaps computation; `what` names it in errors ("gradient bucket 3").
@@ -95,6 +98,11 @@ class Comm {  // world 1: every call is a cheap no-op
   /// Broadcasts every parameter and buffer of `module` from `root` (in place, no autograd).
   void broadcast_module(torch::nn::Module& module, int root = 0);
 };
+
+/// all_gather that passes gradients back: the backward pass sums the gathered tensor's gradient
+/// over ranks (one all_reduce) and keeps this rank's rows, so a loss that uses other ranks' rows
+/// (contrastive negatives) sends each rank its share. Every rank must run the backward pass.
+at::Tensor all_gather_with_grad(const std::shared_ptr<Comm>& comm, const at::Tensor& tensor);
 
 /// World 1 → a local Comm with no rendezvous at all; otherwise TCPStore rendezvous + the backend.
 /// Sets the log's rank prefix. Throws DistError (rendezvous timeout, unknown backend, built

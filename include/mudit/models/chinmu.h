@@ -140,6 +140,11 @@ TORCH_MODULE(ChinMu);
 /// Symmetric InfoNCE over a batch of matching pairs: mean of the cross-entropies of text->audio
 /// and audio->text logits scale * t a^T with the diagonal as targets. t, a: [B, D] normalised.
 at::Tensor info_nce(const at::Tensor& text, const at::Tensor& audio, const at::Tensor& scale);
+/// The same loss for a batch split over ranks: this rank's pairs `text`, `audio` [B, D] are
+/// scored against every rank's `all_text`, `all_audio` [N, D] (dist::all_gather_with_grad), the
+/// positive of row i at column offset + i. The mean over ranks is the whole batch's info_nce.
+at::Tensor info_nce(const at::Tensor& text, const at::Tensor& audio, const at::Tensor& all_text,
+                    const at::Tensor& all_audio, const at::Tensor& scale, int64_t offset);
 
 /// Reads a ChinMu model file (arch "chinmu", a `chinmu` run's model.safetensors) onto `device`,
 /// in eval mode.

@@ -24,6 +24,10 @@ namespace mudit::dist {
 class Comm;
 }
 
+namespace mudit::dist {
+class Comm;
+}
+
 namespace mudit::train {
 
 class MetricsLog;
@@ -44,6 +48,9 @@ struct TaskContext {
   std::filesystem::path run_dir;
   ConfigNode model;  // the run file's `model:` section, bound by the task
   ConfigNode data;   // the run file's `data:` section, bound by the task
+  /// The run's processes, for tasks whose loss spans ranks (ChinMu's gathered negatives);
+  /// null when a task is built outside a run (tests): treated as world 1.
+  std::shared_ptr<dist::Comm> comm;
 };
 
 /// A model stage to train. Implementations are registered by name (register_task) so

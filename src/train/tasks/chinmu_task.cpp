@@ -16,7 +16,9 @@
 #include "mudit/core/state_dict.h"
 #include "mudit/data/audio_segments.h"
 #include "mudit/data/manifest.h"
+#include "mudit/dist/comm.h"
 #include "mudit/eval/retrieval.h"
+#include "mudit/eval/zero_shot.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/text_tower.h"
 #include "mudit/text/tokenizer.h"
@@ -33,6 +35,9 @@ struct ChinMuTaskConfig {
   /// Without text_init: a vocab.txt, or "" to build one from the training descriptions.
   std::string vocab_file;
   text::VocabBuilderConfig vocab{8000, 2, true, 16};
+  /// With several ranks, score each rank's pairs against every rank's (all-gathered) embeddings:
+  /// B x world negatives per query instead of B.
+  bool gather_negatives = true;
 
   template <class V>
   void visit(V& v) {
@@ -40,6 +45,7 @@ struct ChinMuTaskConfig {
     v("text_init", text_init);
     v("vocab_file", vocab_file);
     v("vocab_builder", vocab);
+    v("gather_negatives", gather_negatives);
   }
 };
 
@@ -74,6 +80,7 @@ struct ChinMuDataConfig {
 struct Song {
   int64_t index = 0;  // in the AudioSegments
   std::vector<std::string> amateur, professional;
+  std::string meta;  // the manifest's meta (labels of synthetic songs)
 };
 
 std::map<std::string, data::ManifestEntry> by_id(const std::string& manifest) {
@@ -92,6 +99,7 @@ std::vector<Song> songs_with_descriptions(const data::AudioSegments& audio,
     Song s;
     s.index = i;
     if (it != entries.end()) {
+      s.meta = it->second.meta;
       for (const auto& d : it->second.amateur)
         if (!d.text.empty()) s.amateur.push_back(d.text);
       for (const auto& d : it->second.professional)
@@ -226,7 +234,13 @@ class ChinMuTask : public Task {
     const at::Tensor a = model_->encode_audio(batch.at("audio"));                 // [B, D]
     const at::Tensor scale = model_->scale();
     std::map<std::string, at::Tensor> out;
-    out["loss"] = info_nce(t, a, scale);
+    if (cfg_.gather_negatives && ctx_.comm && ctx_.comm->world_size() > 1) {
+      out["loss"] =
+          info_nce(t, a, dist::all_gather_with_grad(ctx_.comm, t),
+                   dist::all_gather_with_grad(ctx_.comm, a), scale, ctx_.comm->rank() * t.size(0));
+    } else {
+      out["loss"] = info_nce(t, a, scale);
+    }
     torch::NoGradGuard no_grad;
     const at::Tensor sim = at::matmul(t, a.t());
     const at::Tensor target = at::arange(t.size(0), sim.options().dtype(at::kLong));
@@ -279,11 +293,30 @@ class ChinMuTask : public Task {
       for (int64_t k : {1, 5, 10}) m["a2t_r" + std::to_string(k) + "_" + reg] = a2t.recall.at(k);
       m["a2t_map10_" + reg] = a2t.map_at_10;
     }
+    zero_shot(audio, m);
     if (was_training) model_->train();
     return m;
   }
 
  private:
+  /// Zero-shot attribute accuracy (balanced; chance 1/2) on the labelled validation songs, with
+  /// each register's prompts: valid/zs_<attribute>_<register>.
+  void zero_shot(const at::Tensor& audio, std::map<std::string, double>& m) {
+    for (const auto& attr : eval::synthetic_attributes()) {
+      std::vector<int64_t> labels;
+      for (const Song& s : valid_) labels.push_back(eval::synthetic_label(attr.name, s.meta));
+      for (const auto& [reg, prompts] : attr.prompts) {
+        std::vector<at::Tensor> classes;
+        for (const auto& p : prompts) classes.push_back(model_->embed_texts(p).mean(0));
+        at::Tensor c = at::stack(classes);
+        c = c / c.norm(2, {1}, true);
+        const auto z = eval::zero_shot_scores(audio, c, labels);
+        if (z.chance > 0.5 || z.songs == 0) continue;  // one class only: nothing to tell apart
+        m["zs_" + attr.name + "_" + reg] = z.balanced_accuracy;
+      }
+    }
+  }
+
   TaskContext ctx_;
   ChinMuTaskConfig cfg_;
   ChinMuDataConfig data_;

@@ -129,7 +129,7 @@ const std::vector<at::Tensor>& GanCodecTask::valid_segments() {
   std::unique_ptr<data::AudioSegments> source;
   data::AudioSegmentConfig valid = data_.audio;
   if (!valid.valid_manifest.empty()) valid.manifest = valid.valid_manifest;
-  for (const std::string split : {valid.valid_split, std::string("test")}) {
+  for (const std::string& split : {valid.valid_split, std::string("test")}) {
     try {
       source = std::make_unique<data::AudioSegments>(valid, split);
       break;
