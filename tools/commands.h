@@ -23,5 +23,6 @@ Runner setup_convert(CLI::App& app, CommonOptions& common);
 Runner setup_hf_bert(CLI::App& app, CommonOptions& common);  // in cmd_convert_bert.cpp
 Runner setup_vocab(CLI::App& app, CommonOptions& common);
 Runner setup_embed(CLI::App& app, CommonOptions& common);
+Runner setup_prepare(CLI::App& app, CommonOptions& common);
 
 }  // namespace mudit::cli

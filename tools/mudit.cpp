@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
       {"vocab", "a WordPiece vocab.txt from manifests' descriptions or text files",
        mudit::cli::setup_vocab},
       {"embed", "texts -> text-tower embeddings (safetensors with ids)", mudit::cli::setup_embed},
+      {"prepare", "manifest -> generator shards: codec latents, ChinMu embeddings, phoneme ids",
+       mudit::cli::setup_prepare},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",
        mudit::cli::setup_launch},
   };

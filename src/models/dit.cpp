@@ -38,7 +38,7 @@ DiTConfig DiTConfig::seed() {
 
 DiTConfig DiTConfig::tiny() {
   DiTConfig c;
-  c.latent_dim = 64;
+  c.latent_dim = 32;  // the tiny wave VAE's
   c.hidden_size = 128;
   c.depth = 2;
   c.num_heads = 4;

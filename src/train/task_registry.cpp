@@ -17,6 +17,7 @@ struct Registry {
     factories["mel_vae"] = make_mel_vae_task;
     factories["hifigan"] = make_hifigan_task;
     factories["chinmu"] = make_chinmu_task;
+    factories["generator"] = make_generator_task;
   }
 };
 

@@ -75,5 +75,22 @@ check bad-chunks 2 "$MUDIT" encode --codec "$work/wave.codec.safetensors" --inpu
   --chunk-seconds 1 --overlap-seconds 2
 one_line_error bad-chunks
 
+# mudit prepare (no ChinMu here: latents and phonemes only) and its bad-input contract.
+check prepare 0 "$MUDIT" prepare --manifest "$M" --codec "$work/wave.codec.safetensors" --out "$work/prep"
+expect_in prepare "$work/err" "prepared 3 songs"
+[ -f "$work/prep/index.json" ] && [ -f "$work/prep/prepare.json" ] && [ -f "$work/prep/phonemes.txt" ] ||
+  { echo "FAIL prepare: index.json, prepare.json or phonemes.txt missing"; failures=$((failures + 1)); }
+expect_in prepare-json "$work/prep/prepare.json" '"latent_dim": 32'
+check prepare-again 3 "$MUDIT" prepare --manifest "$M" --codec "$work/wave.codec.safetensors" --out "$work/prep"
+one_line_error prepare-again
+expect_in prepare-again "$work/err" "already holds prepared shards"
+check prepare-no-stats 2 "$MUDIT" prepare --manifest "$M" --codec "$work/wave" --out "$work/prep2"
+one_line_error prepare-no-stats
+absent prepare-no-stats "$work/prep2/index.json"
+check prepare-no-manifest 3 "$MUDIT" prepare --manifest "$work/none.jsonl" --codec "$work/wave.codec.safetensors" \
+  --out "$work/prep3"
+one_line_error prepare-no-manifest
+absent prepare-no-manifest "$work/prep3"
+
 echo "codec cli: $failures failure(s)"
 [ "$failures" = 0 ]

@@ -19,4 +19,8 @@ std::unique_ptr<Task> make_hifigan_task(const TaskContext& context);
 /// "chinmu": contrastive training of ChinMu's text and audio towers (chinmu_task.cpp).
 std::unique_ptr<Task> make_chinmu_task(const TaskContext& context);
 
+/// "generator": MuDiT (DDPM) or MuSiT (interpolant) on prepared shards, stage 2 (audio
+/// conditions) or 3 (text conditions) (generator_task.cpp).
+std::unique_ptr<Task> make_generator_task(const TaskContext& context);
+
 }  // namespace mudit::train

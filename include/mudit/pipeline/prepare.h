@@ -1,0 +1,71 @@
+#pragma once
+
+// `mudit prepare`: a manifest -> shards of everything the generator trains on, computed once.
+// Per song (an item of the shard set, mudit/data/shards.h):
+//   latents        [T', D]  codec latents, divided by the codec's latent statistics
+//   chinmu         [1, E]   ChinMu audio embedding of the whole song (mean of its windows)
+//   chinmu_chunks  [K, E]   ChinMu audio embedding of each window (per-chunk conditioning)
+//   text_emb       [V, E]   ChinMu text embedding of every description variant
+//   text_register  [V]      0 amateur, 1 professional, per row of text_emb
+//   phonemes       [L]      lyric token ids (mudit/text/g2p.h's PhonemeVocab)
+// and beside the shards prepare.json (what made them: codec, ChinMu, rates, sizes, counts) and
+// phonemes.txt (the phoneme vocabulary). Without a ChinMu model the chinmu / text fields are
+// left out (stage 2 on audio conditions then needs them: prepare again with --chinmu).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "mudit/models/codec.h"
+#include "mudit/text/g2p.h"
+
+namespace mudit::pipeline {
+
+struct PrepareConfig {
+  std::string manifest;
+  std::string split = "all";  ///< songs to prepare ("all": every one)
+  std::string out;            ///< the shard folder (must not hold an index.json yet)
+  std::string codec;          ///< codec model file or run
+  std::string chinmu;         ///< ChinMu model file or run; "": no ChinMu fields
+  bool normalize = true;      ///< divide latents by the codec's statistics (required to have them)
+  ChunkConfig chunks;         ///< chunked encoding of long songs
+  text::G2PConfig g2p;
+  bool tones = false;  ///< phoneme vocabulary with tone tokens
+  double max_shard_mb = 256;
+  std::string device = "cpu";
+
+  template <class V>
+  void visit(V& v) {
+    v("manifest", manifest);
+    v("split", split);
+    v("out", out);
+    v("codec", codec);
+    v("chinmu", chinmu);
+    v("normalize", normalize);
+    v("chunks", chunks);
+    v("g2p", g2p);
+    v("tones", tones);
+    v("max_shard_mb", max_shard_mb);
+    v("device", device);
+  }
+  void validate() const;
+};
+
+struct PrepareReport {
+  int64_t songs = 0;             ///< items written
+  int64_t unreadable = 0;        ///< songs whose audio could not be read (skipped)
+  int64_t without_lyrics = 0;    ///< items with no phonemes (instrumental or no lyrics)
+  int64_t without_texts = 0;     ///< items with no description (text_emb of 0 rows)
+  int64_t descriptions = 0;      ///< rows of text_emb over all items
+  int64_t unknown_phonemes = 0;  ///< <unk> tokens (characters without a reading)
+  int64_t latent_frames = 0;
+  double audio_seconds = 0;
+};
+
+/// Prepares config.out; a failure leaves no index.json (and removes the shards written).
+/// `progress(done, total)` after each song.
+PrepareReport prepare(const PrepareConfig& config,
+                      const std::function<void(int64_t, int64_t)>& progress = {});
+
+}  // namespace mudit::pipeline

@@ -1,0 +1,176 @@
+#include "mudit/pipeline/prepare.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "mudit/audio/resample.h"
+#include "mudit/core/checkpoint.h"
+#include "mudit/core/device.h"
+#include "mudit/core/error.h"
+#include "mudit/core/fs.h"
+#include "mudit/core/log.h"
+#include "mudit/data/audio_segments.h"
+#include "mudit/data/manifest.h"
+#include "mudit/data/shards.h"
+#include "mudit/models/chinmu.h"
+#include "mudit/models/model_files.h"
+#include "mudit/text/lyrics.h"
+
+namespace mudit::pipeline {
+
+namespace fs = std::filesystem;
+
+void PrepareConfig::validate() const {
+  MUDIT_CHECK(max_shard_mb > 0, ConfigError, "prepare: max_shard_mb must be positive");
+}
+
+namespace {
+
+// Per-window ChinMu embeddings of a mono song [T]: [K, E], K = ceil(T / window) (>= 1).
+at::Tensor window_embeddings(ChinMuImpl& m, const at::Tensor& wav) {
+  const int64_t w = m.config().audio.window_samples();
+  const int64_t k = std::max<int64_t>(1, (wav.size(0) + w - 1) / w);
+  const at::Tensor padded = at::constant_pad_nd(wav, {0, k * w - wav.size(0)}).reshape({k, w});
+  std::vector<at::Tensor> rows;
+  for (int64_t i = 0; i < k; i += 8)
+    rows.push_back(m.encode_audio(padded.narrow(0, i, std::min<int64_t>(8, k - i))));
+  return at::cat(rows);
+}
+
+}  // namespace
+
+PrepareReport prepare(const PrepareConfig& config,
+                      const std::function<void(int64_t, int64_t)>& progress) {
+  config.validate();
+  MUDIT_CHECK(!config.manifest.empty() && !config.out.empty() && !config.codec.empty(), ConfigError,
+              "prepare needs a manifest, an output folder and a codec");
+  const fs::path out(config.out);
+  MUDIT_CHECK(!fs::exists(out / "index.json"), IoError, out.string(),
+              " already holds prepared shards (index.json); choose another --out or remove it");
+  const c10::Device device = parse_device(config.device);
+  torch::NoGradGuard no_grad;
+
+  const fs::path codec_file = resolve_model_file(config.codec);
+  const auto no_stats = [&] {
+    MUDIT_THROW(ConfigError, codec_file.string(),
+                " has no latent statistics to normalise with (make a codec file with them: mudit "
+                "convert codec --vae RUN --manifest ... --out FILE; or pass --no-normalize)");
+  };
+  // A VAE training checkpoint has no statistics (only codec files do): refuse before loading.
+  if (config.normalize && read_model_meta(codec_file).arch != "codec") no_stats();
+  Codec codec = load_codec(codec_file, device);
+  codec->eval();
+  if (config.normalize && !codec->has_latent_stats()) no_stats();
+  ChinMu chinmu{nullptr};
+  fs::path chinmu_file;
+  if (!config.chinmu.empty()) {
+    chinmu_file = resolve_model_file(config.chinmu);
+    chinmu = load_chinmu(chinmu_file, device);
+    chinmu->eval();
+  }
+  const text::G2P g2p(config.g2p);
+  const text::PhonemeVocab vocab(config.tones);
+
+  std::map<std::string, data::ManifestEntry> entries;
+  int64_t listed = 0;
+  for (auto& e : data::read_manifest(config.manifest)) {
+    if (config.split != "all" && e.split != config.split) continue;
+    ++listed;
+    entries.emplace(e.id, std::move(e));
+  }
+  MUDIT_CHECK(listed > 0, DataError, config.manifest, ": no songs in split '", config.split, "'");
+  data::AudioSegmentConfig ac;
+  ac.manifest = config.manifest;
+  ac.sample_rate = codec->sample_rate();
+  ac.channels = codec->channels();
+  ac.cache = false;
+  ac.valid_segments = 0;
+  const data::AudioSegments songs(ac, config.split);  // unreadable songs: skipped, counted
+
+  PrepareReport r;
+  r.unreadable = listed - songs.size();
+  fs::create_directories(out);
+  data::ShardWriterOptions so;
+  so.max_shard_bytes = static_cast<uint64_t>(config.max_shard_mb * (1 << 20));
+  data::ShardWriter writer(out, so);
+  for (int64_t i = 0; i < songs.size(); ++i) {
+    const data::ManifestEntry& e = entries.at(songs.id(i));
+    const at::Tensor wav = songs.segment(i, 0, songs.frames(i)).to(device);  // [C, T]
+    data::Item item;
+    at::Tensor z = encode_chunked(*codec, wav, config.chunks);  // [T', D]
+    if (config.normalize) z = codec->normalize(z);
+    item["latents"] = z.to(at::kFloat).cpu().contiguous();
+    r.latent_frames += z.size(0);
+    r.audio_seconds += static_cast<double>(songs.frames(i)) / codec->sample_rate();
+    if (chinmu) {
+      at::Tensor mono = wav.mean(0);  // [T]
+      const int64_t rate = chinmu->config().audio.mel.sample_rate;
+      if (rate != codec->sample_rate())
+        mono = audio::resample(mono.cpu(), static_cast<int>(codec->sample_rate()),
+                               static_cast<int>(rate))
+                   .to(device);
+      item["chinmu"] = chinmu->embed_song(mono).unsqueeze(0).cpu();    // [1, E]
+      item["chinmu_chunks"] = window_embeddings(*chinmu, mono).cpu();  // [K, E]
+      std::vector<std::string> texts;
+      std::vector<int64_t> reg;
+      for (const auto& d : e.amateur) {
+        if (d.text.empty()) continue;
+        texts.push_back(d.text);
+        reg.push_back(0);
+      }
+      for (const auto& d : e.professional) {
+        if (d.text.empty()) continue;
+        texts.push_back(d.text);
+        reg.push_back(1);
+      }
+      const int64_t dim = chinmu->config().embed_dim;
+      item["text_emb"] = texts.empty() ? at::zeros({0, dim}) : chinmu->embed_texts(texts).cpu();
+      item["text_register"] = at::tensor(reg, at::kLong).reshape({-1});
+      r.descriptions += static_cast<int64_t>(texts.size());
+      if (texts.empty()) ++r.without_texts;
+    }
+    std::vector<int64_t> ids;
+    if (!e.lyrics.empty()) {
+      for (const std::string& tok : text::lyrics_to_tokens(text::parse_lyrics(e.lyrics), g2p)) {
+        const int64_t id = vocab.token_to_id(tok);
+        if (id == text::PhonemeVocab::kUnk) ++r.unknown_phonemes;
+        ids.push_back(id);
+      }
+    }
+    if (ids.empty()) ++r.without_lyrics;
+    item["phonemes"] = at::tensor(ids, at::kLong).reshape({-1});
+    writer.add(e.id, item);
+    ++r.songs;
+    if (progress) progress(i + 1, songs.size());
+  }
+  vocab.save((out / "phonemes.txt").string());
+  nlohmann::ordered_json j;
+  j["format"] = 1;
+  j["manifest"] = fs::absolute(config.manifest).string();
+  j["split"] = config.split;
+  j["codec"] = fs::absolute(codec_file).string();
+  j["codec_kind"] = codec->kind();
+  j["sample_rate"] = codec->sample_rate();
+  j["hop_length"] = codec->hop_length();
+  j["latent_dim"] = codec->latent_dim();
+  j["latent_rate"] = codec->latent_rate();
+  j["normalized"] = config.normalize;
+  j["chinmu"] = chinmu ? fs::absolute(chinmu_file).string() : "";
+  j["embed_dim"] = chinmu ? chinmu->config().embed_dim : 0;
+  j["phoneme_vocab"] = vocab.vocab_size();
+  j["songs"] = r.songs;
+  j["unreadable"] = r.unreadable;
+  j["without_lyrics"] = r.without_lyrics;
+  j["without_texts"] = r.without_texts;
+  j["descriptions"] = r.descriptions;
+  j["latent_frames"] = r.latent_frames;
+  j["audio_seconds"] = r.audio_seconds;
+  write_file_atomic(out / "prepare.json", j.dump(2) + "\n");
+  writer.finish();  // index.json last: a folder with an index is complete
+  return r;
+}
+
+}  // namespace mudit::pipeline
