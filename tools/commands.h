@@ -24,5 +24,7 @@ Runner setup_hf_bert(CLI::App& app, CommonOptions& common);  // in cmd_convert_b
 Runner setup_vocab(CLI::App& app, CommonOptions& common);
 Runner setup_embed(CLI::App& app, CommonOptions& common);
 Runner setup_prepare(CLI::App& app, CommonOptions& common);
+Runner setup_sample(CLI::App& app, CommonOptions& common);
+Runner setup_bundle(CLI::App& app, CommonOptions& common);  // in cmd_sample.cpp
 
 }  // namespace mudit::cli

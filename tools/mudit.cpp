@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
       {"embed", "texts -> text-tower embeddings (safetensors with ids)", mudit::cli::setup_embed},
       {"prepare", "manifest -> generator shards: codec latents, ChinMu embeddings, phoneme ids",
        mudit::cli::setup_prepare},
+      {"sample", "songs from descriptions and lyrics through a bundle", mudit::cli::setup_sample},
+      {"bundle", "codec + ChinMu + generator -> a bundle folder for mudit sample",
+       mudit::cli::setup_bundle},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",
        mudit::cli::setup_launch},
   };

@@ -137,8 +137,15 @@ at::Tensor sample_ddim(const Ddpm& ddpm, const Field& model, at::Tensor x, const
                        const NoiseSource& noise) {
   MUDIT_CHECK(o.eta >= 0, ConfigError, "ddim eta must be >= 0, got ", o.eta);
   const int64_t n = o.steps == 0 ? ddpm.timesteps() : o.steps;
-  const std::vector<int64_t> ts = o.steps == 0 ? ddim_timesteps(n, n, "leading")
-                                               : ddim_timesteps(ddpm.timesteps(), n, o.spacing);
+  std::vector<int64_t> ts = o.steps == 0 ? ddim_timesteps(n, n, "leading")
+                                         : ddim_timesteps(ddpm.timesteps(), n, o.spacing);
+  if (o.start_step >= 0) {
+    MUDIT_CHECK(o.start_step < ddpm.timesteps(), ConfigError, "ddim start_step must be below ",
+                ddpm.timesteps());
+    ts.erase(std::remove_if(ts.begin(), ts.end(), [&](int64_t t) { return t > o.start_step; }),
+             ts.end());
+    if (ts.empty() || ts.front() != o.start_step) ts.insert(ts.begin(), o.start_step);
+  }
   const at::Tensor& abar = ddpm.alphas_cumprod();
   for (size_t i = 0; i < ts.size(); ++i) {
     const int64_t t = ts[i];

@@ -92,5 +92,21 @@ check prepare-no-manifest 3 "$MUDIT" prepare --manifest "$work/none.jsonl" --cod
 one_line_error prepare-no-manifest
 absent prepare-no-manifest "$work/prep3"
 
+# mudit sample refuses bad requests (checked before anything loads) and a missing bundle.
+printf '{"description": "a song", "duration": 4}\n{"description": "x", "duration": "long"}\n' > "$work/bad.jsonl"
+check sample-bad-line 3 "$MUDIT" sample --bundle "$work/none" --input "$work/bad.jsonl" --out "$work/s1"
+one_line_error sample-bad-line
+expect_in sample-bad-line "$work/err" "bad.jsonl:2: 'duration' has the wrong type"
+absent sample-bad-line "$work/s1"
+printf '{"description": "a song", "duration": 4}\n' > "$work/good.jsonl"
+check sample-no-bundle 3 "$MUDIT" sample --bundle "$work/none" --input "$work/good.jsonl" --out "$work/s2"
+one_line_error sample-no-bundle
+expect_in sample-no-bundle "$work/err" "is not a bundle"
+absent sample-no-bundle "$work/s2"
+check bundle-not-codec 2 "$MUDIT" bundle --codec "$work/wave" --chinmu "$work/wave" --generator "$work/wave" \
+  --out "$work/b1"
+one_line_error bundle-not-codec
+absent bundle-not-codec "$work/b1"
+
 echo "codec cli: $failures failure(s)"
 [ "$failures" = 0 ]

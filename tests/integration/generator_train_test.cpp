@@ -2,7 +2,9 @@
 // the right shapes and counts (and refuses to overwrite a prepared folder, or to normalise with
 // a codec that has no statistics, leaving nothing behind); then the tiny MuSiT (interpolant,
 // audio condition) and MuDiT (DDPM, text condition) train, the loss of a fixed batch falls, and
-// the run's model file loads as a generator with the trained weights.
+// the run's model file loads as a generator with the trained weights; bundles of them generate
+// reproducible songs, repaint keeps the reference outside its window, and bad requests are
+// refused.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +12,7 @@
 #include <iostream>
 
 #include "integration/synth_corpus.h"
+#include "mudit/audio/io.h"
 #include "mudit/core/checkpoint.h"
 #include "mudit/core/config.h"
 #include "mudit/core/state_dict.h"
@@ -20,6 +23,7 @@
 #include "mudit/models/generator.h"
 #include "mudit/models/model_files.h"
 #include "mudit/models/wave_vae.h"
+#include "mudit/pipeline/generate.h"
 #include "mudit/pipeline/prepare.h"
 #include "mudit/text/tokenizer.h"
 #include "mudit/train/trainer.h"
@@ -157,7 +161,64 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
     EXPECT_EQ(g.config.objective, objective);
     const auto trained = state_dict(*task->modules().front().second);
     for (const auto& [k, t] : state_dict(*g.dit)) EXPECT_TRUE(torch::equal(trained.at(k), t)) << k;
+
+    // A bundle, and songs from it: the same request gives the same song, another seed another.
+    const fs::path bundle_dir = dir_.path() / ("bundle_" + objective);
+    pipeline::make_bundle(dir_.path() / "codec.safetensors", dir_.path() / "chinmu.safetensors",
+                          run_dir, bundle_dir);
+    EXPECT_THROW(pipeline::make_bundle(dir_.path() / "codec.safetensors",
+                                       dir_.path() / "chinmu.safetensors", run_dir, bundle_dir),
+                 IoError);
+    pipeline::Bundle bundle = pipeline::load_bundle(bundle_dir);
+    pipeline::SongRequest req = pipeline::SongRequest::from_json(
+        R"({"description": "A major, 140 BPM", "lyrics": "(verse1)\n花儿轻轻想起花", "duration": 3,
+            "seed": 4, "steps": 8})",
+        "test");
+    const pipeline::Song a = pipeline::generate(bundle, req);
+    const pipeline::Song b = pipeline::generate(bundle, req);
+    EXPECT_TRUE(torch::equal(a.audio, b.audio));
+    EXPECT_EQ(a.frames, std::llround(3 * bundle.codec->latent_rate()));
+    EXPECT_EQ(a.audio.size(1), a.frames * bundle.codec->hop_length());
+    EXPECT_EQ(a.sampler, objective == "ddpm" ? "ddim" : "heun");
+    EXPECT_EQ(a.evaluations, objective == "ddpm" ? 8 * 2 : 8 * 2 * 2);  // Heun: 2 per step
+    req.seed = 5;
+    EXPECT_FALSE(torch::equal(pipeline::generate(bundle, req).audio, a.audio));
+    // Repaint keeps the reference outside the window exactly.
+    const std::string ref =
+        (dir_.path() / "corpus" / "songs" / "synth_000000" / "audio.wav").string();
+    pipeline::SongRequest rp = pipeline::SongRequest::from_json(
+        R"({"description": "slow", "steps": 4, "edit": {"mode": "repaint", "reference": ")" + ref +
+            R"(", "start": 1, "end": 2}})",
+        "test");
+    const pipeline::Song painted = pipeline::generate(bundle, rp);
+    const at::Tensor want = encode_chunked(*bundle.codec, audio::read_audio(ref).samples);
+    const int64_t s0 = std::llround(1 * bundle.codec->latent_rate());
+    const int64_t s1 = std::llround(2 * bundle.codec->latent_rate());
+    ASSERT_EQ(painted.latents.size(0), want.size(0));
+    EXPECT_LT((painted.latents.narrow(0, 0, s0) - want.narrow(0, 0, s0)).abs().max().item<double>(),
+              1e-5);
+    EXPECT_GT((painted.latents.narrow(0, s0, s1 - s0) - want.narrow(0, s0, s1 - s0))
+                  .abs()
+                  .max()
+                  .item<double>(),
+              1e-3);
+    // Audio-to-audio and the other samplers run; a sampler of the other objective is refused.
+    pipeline::SongRequest a2a = rp;
+    a2a.edit = "audio2audio";
+    a2a.strength = 0.5;
+    EXPECT_EQ(pipeline::generate(bundle, a2a).latents.size(0), want.size(0));
+    req.sampler = objective == "ddpm" ? "ddpm" : "sde-euler";
+    EXPECT_TRUE(torch::isfinite(pipeline::generate(bundle, req).audio).all().item<bool>());
+    req.sampler = objective == "ddpm" ? "heun" : "ddim";
+    EXPECT_THROW(pipeline::generate(bundle, req), ConfigError);
   }
+  // Bad request lines name the place and the field.
+  EXPECT_THROW(pipeline::SongRequest::from_json("{\"duration\": -1}", "x:1"), DataError);
+  EXPECT_THROW(pipeline::SongRequest::from_json("{\"colour\": 1}", "x:1"), DataError);
+  EXPECT_THROW(pipeline::SongRequest::from_json("{\"cfg\": \"high\"}", "x:1"), DataError);
+  EXPECT_THROW(pipeline::SongRequest::from_json("{\"edit\": {\"mode\": \"repaint\"}}", "x:1"),
+               DataError);
+  EXPECT_THROW(pipeline::SongRequest::from_json("[1]", "x:1"), DataError);
 }
 
 }  // namespace

@@ -82,6 +82,9 @@ struct DdimOptions {
   /// threshold_floor. 0: off.
   double threshold = 0.0;
   double threshold_floor = 1.0;
+  /// Start at this step instead of T - 1 (audio-to-audio: x is then the reference noised to
+  /// it); the grid's steps above it are skipped. -1: the whole grid.
+  int64_t start_step = -1;
 };
 
 /// DDIM from x_T (noise) to x_0. `model(x, t)` gets the integer step as floating values [B].

@@ -1,0 +1,84 @@
+#pragma once
+
+// Description + lyrics -> song, and the bundle it runs from. A bundle is a folder:
+//   pipeline.yaml        {codec: codec.safetensors, chinmu: chinmu.safetensors,
+//                         generator: generator.safetensors, phonemes: phonemes.txt}
+//   codec.safetensors    a codec file with latent statistics (mudit convert codec)
+//   chinmu.safetensors   ChinMu (embeds the description)
+//   generator.safetensors a generator model file (task `generator`)
+//   phonemes.txt         the phoneme vocabulary the generator was trained with
+// `mudit bundle` assembles one; `mudit sample` generates from it.
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mudit/models/chinmu.h"
+#include "mudit/models/codec.h"
+#include "mudit/models/generator.h"
+#include "mudit/text/g2p.h"
+
+namespace mudit::pipeline {
+
+/// One song to generate: a line of `mudit sample --input` (JSON; every key but `description`
+/// optional).
+struct SongRequest {
+  std::string id;           ///< output name; default: the line number
+  std::string description;  ///< amateur or professional, Chinese or English
+  std::string lyrics;       ///< structure-tagged lyrics ("" : instrumental / none)
+  double duration = 30;     ///< seconds
+  uint64_t seed = 0;
+  int64_t steps = 0;      ///< 0: the sampler's default (50; dopri5 adapts)
+  std::string sampler;    ///< euler | heun | dopri5 | sde-euler | sde-heun (MuSiT); ddim | ddpm
+                          ///< (MuDiT); "": heun / ddim
+  double cfg = 3.0;       ///< description guidance scale
+  double lyric_cfg = -1;  ///< lyric guidance scale; < 0: cfg
+  double cfg_rescale = 0;
+  /// Editing: "" | "repaint" (regenerate [edit_start, edit_end) of `reference`, keep the rest)
+  /// | "extend" (continue `reference` to `duration`) | "audio2audio" (start from `reference`
+  /// noised to `strength`).
+  std::string edit;
+  std::string reference;  ///< audio file
+  double edit_start = 0, edit_end = 0;
+  double strength = 0.6;
+
+  /// Parses and checks one JSON line (DataError naming `where` on a bad field).
+  static SongRequest from_json(const std::string& line, const std::string& where);
+  std::string to_json() const;
+};
+
+struct Bundle {
+  std::filesystem::path dir;
+  Codec codec{nullptr};
+  ChinMu chinmu{nullptr};
+  Generator generator;
+  text::PhonemeVocab vocab;
+  text::G2P g2p;
+};
+
+/// Loads a bundle folder (IoError / CheckpointError naming the missing or wrong piece; a codec
+/// without statistics or a ChinMu whose space differs from the generator's condition is a
+/// ConfigError).
+Bundle load_bundle(const std::filesystem::path& dir, c10::Device device = c10::kCPU);
+
+/// Copies the pieces into `out` and writes pipeline.yaml last. Refuses an existing bundle.
+void make_bundle(const std::filesystem::path& codec, const std::filesystem::path& chinmu,
+                 const std::filesystem::path& generator, const std::filesystem::path& out);
+
+struct Song {
+  at::Tensor audio;    ///< [C, T] at the codec's rate
+  at::Tensor latents;  ///< [T', D], denormalised
+  int64_t frames = 0;
+  int64_t evaluations = 0;  ///< network rows evaluated (branches x steps)
+  std::string sampler;      ///< the sampler used (the request's or the default)
+  int64_t steps = 0;        ///< grid steps used (dopri5: adaptive, reported as requested)
+};
+
+/// Generates one song. The same request and bundle give the same song.
+Song generate(Bundle& bundle, const SongRequest& request);
+
+}  // namespace mudit::pipeline

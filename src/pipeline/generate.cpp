@@ -1,0 +1,301 @@
+#include "mudit/pipeline/generate.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "mudit/audio/io.h"
+#include "mudit/core/checkpoint.h"
+#include "mudit/core/config.h"
+#include "mudit/core/error.h"
+#include "mudit/core/fs.h"
+#include "mudit/diffusion/ddpm.h"
+#include "mudit/diffusion/guidance.h"
+#include "mudit/diffusion/samplers.h"
+#include "mudit/models/model_files.h"
+#include "mudit/text/lyrics.h"
+
+namespace mudit::pipeline {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::set<std::string> kSamplers = {"euler",    "heun", "dopri5", "sde-euler",
+                                         "sde-heun", "ddim", "ddpm"};
+
+struct BundleFiles {
+  std::string codec = "codec.safetensors";
+  std::string chinmu = "chinmu.safetensors";
+  std::string generator = "generator.safetensors";
+  std::string phonemes = "phonemes.txt";
+  template <class V>
+  void visit(V& v) {
+    v("codec", codec);
+    v("chinmu", chinmu);
+    v("generator", generator);
+    v("phonemes", phonemes);
+  }
+  void validate() const {}
+};
+
+}  // namespace
+
+SongRequest SongRequest::from_json(const std::string& line, const std::string& where) {
+  const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  MUDIT_CHECK(j.is_object(), DataError, where, ": not a JSON object");
+  SongRequest r;
+  static const std::set<std::string> kKeys = {"id",        "description", "lyrics",  "duration",
+                                              "seed",      "steps",       "sampler", "cfg",
+                                              "lyric_cfg", "cfg_rescale", "edit"};
+  for (const auto& [k, v] : j.items())
+    MUDIT_CHECK(kKeys.count(k), DataError, where, ": unknown key '", k, "'");
+  auto get = [&](const json& o, const char* key, auto& field, const std::string& ctx) {
+    if (!o.contains(key)) return;
+    try {
+      o.at(key).get_to(field);
+    } catch (const std::exception&) {
+      MUDIT_THROW(DataError, where, ": '", ctx, key, "' has the wrong type");
+    }
+  };
+  get(j, "id", r.id, "");
+  get(j, "description", r.description, "");
+  get(j, "lyrics", r.lyrics, "");
+  get(j, "duration", r.duration, "");
+  get(j, "seed", r.seed, "");
+  get(j, "steps", r.steps, "");
+  get(j, "sampler", r.sampler, "");
+  get(j, "cfg", r.cfg, "");
+  get(j, "lyric_cfg", r.lyric_cfg, "");
+  get(j, "cfg_rescale", r.cfg_rescale, "");
+  if (j.contains("edit")) {
+    const json& e = j.at("edit");
+    MUDIT_CHECK(e.is_object(), DataError, where, ": 'edit' must be an object");
+    for (const auto& [k, v] : e.items())
+      MUDIT_CHECK(k == "mode" || k == "reference" || k == "start" || k == "end" || k == "strength",
+                  DataError, where, ": unknown key 'edit.", k, "'");
+    get(e, "mode", r.edit, "edit.");
+    get(e, "reference", r.reference, "edit.");
+    get(e, "start", r.edit_start, "edit.");
+    get(e, "end", r.edit_end, "edit.");
+    get(e, "strength", r.strength, "edit.");
+  }
+  MUDIT_CHECK(r.duration > 0 && r.duration <= 3600, DataError, where,
+              ": duration must be in (0, 3600] seconds, got ", r.duration);
+  MUDIT_CHECK(r.steps >= 0 && r.steps <= 10000, DataError, where, ": steps must be in [0, 10000]");
+  MUDIT_CHECK(r.sampler.empty() || kSamplers.count(r.sampler), DataError, where, ": sampler '",
+              r.sampler, "': expected euler, heun, dopri5, sde-euler, sde-heun, ddim or ddpm");
+  MUDIT_CHECK(r.cfg >= 0 && r.cfg_rescale >= 0 && r.cfg_rescale <= 1, DataError, where,
+              ": cfg must be >= 0 and cfg_rescale in [0, 1]");
+  MUDIT_CHECK(
+      r.edit.empty() || r.edit == "repaint" || r.edit == "extend" || r.edit == "audio2audio",
+      DataError, where, ": edit.mode '", r.edit, "': expected repaint, extend or audio2audio");
+  MUDIT_CHECK(r.edit.empty() || !r.reference.empty(), DataError, where, ": edit.mode ", r.edit,
+              " needs edit.reference (an audio file)");
+  MUDIT_CHECK(r.edit != "repaint" || (r.edit_start >= 0 && r.edit_end > r.edit_start), DataError,
+              where, ": repaint needs 0 <= edit.start < edit.end (seconds)");
+  MUDIT_CHECK(r.strength > 0 && r.strength <= 1, DataError, where,
+              ": edit.strength must be in (0, 1]");
+  return r;
+}
+
+std::string SongRequest::to_json() const {
+  nlohmann::ordered_json j;
+  j["id"] = id;
+  j["description"] = description;
+  j["lyrics"] = lyrics;
+  j["duration"] = duration;
+  j["seed"] = seed;
+  j["steps"] = steps;
+  j["sampler"] = sampler;
+  j["cfg"] = cfg;
+  j["lyric_cfg"] = lyric_cfg;
+  j["cfg_rescale"] = cfg_rescale;
+  if (!edit.empty())
+    j["edit"] = {{"mode", edit},
+                 {"reference", reference},
+                 {"start", edit_start},
+                 {"end", edit_end},
+                 {"strength", strength}};
+  return j.dump();
+}
+
+Bundle load_bundle(const fs::path& dir, c10::Device device) {
+  return with_context("bundle " + dir.string(), [&] {
+    const fs::path yaml = dir / "pipeline.yaml";
+    MUDIT_CHECK(fs::exists(yaml), IoError, dir.string(),
+                " is not a bundle (no pipeline.yaml; make one with mudit bundle)");
+    const auto files = bind_config<BundleFiles>(load_config_file(yaml.string()));
+    Bundle b;
+    b.dir = dir;
+    b.codec = load_codec(dir / files.codec, device);
+    b.codec->eval();
+    MUDIT_CHECK(b.codec->has_latent_stats(), ConfigError, (dir / files.codec).string(),
+                " has no latent statistics (mudit convert codec makes a codec file)");
+    b.generator = load_generator(dir / files.generator, device);
+    const DiTConfig& dc = b.generator.config.dit;
+    MUDIT_CHECK(dc.latent_dim == b.codec->latent_dim(), ConfigError, "the generator takes ",
+                dc.latent_dim, "-d latents, the codec makes ", b.codec->latent_dim());
+    b.chinmu = load_chinmu(dir / files.chinmu, device);
+    b.chinmu->eval();
+    MUDIT_CHECK(b.chinmu->config().embed_dim == dc.cond_dim, ConfigError,
+                "the generator is conditioned on ", dc.cond_dim, "-d vectors, ChinMu gives ",
+                b.chinmu->config().embed_dim);
+    b.vocab = text::PhonemeVocab::load((dir / files.phonemes).string());
+    MUDIT_CHECK(b.vocab.vocab_size() <= dc.lyric_vocab, ConfigError, "the phoneme vocabulary has ",
+                b.vocab.vocab_size(), " tokens, the generator ", dc.lyric_vocab);
+    return b;
+  });
+}
+
+void make_bundle(const fs::path& codec, const fs::path& chinmu, const fs::path& generator,
+                 const fs::path& out) {
+  MUDIT_CHECK(!fs::exists(out / "pipeline.yaml"), IoError, out.string(),
+              " already holds a bundle (pipeline.yaml)");
+  const fs::path c = resolve_model_file(codec), m = resolve_model_file(chinmu),
+                 g = resolve_model_file(generator);
+  MUDIT_CHECK(read_model_meta(c).arch == "codec", ConfigError, c.string(),
+              " is not a codec file (mudit convert codec makes one)");
+  MUDIT_CHECK(read_model_meta(m).arch == "chinmu", ConfigError, m.string(), " is not ChinMu");
+  MUDIT_CHECK(read_model_meta(g).arch == "generator", ConfigError, g.string(),
+              " is not a generator");
+  fs::create_directories(out);
+  for (const auto& [from, name] :
+       {std::pair{c, "codec.safetensors"}, std::pair{m, "chinmu.safetensors"},
+        std::pair{g, "generator.safetensors"}}) {
+    write_file_atomic(out / name, read_file(from));
+  }
+  const GeneratorConfig gc = load_generator(out / "generator.safetensors").config;
+  // The phoneme vocabulary is fixed by code (toned or plain); the generator's size says which.
+  text::PhonemeVocab(gc.dit.lyric_vocab >= 143).save((out / "phonemes.txt").string());
+  write_file_atomic(out / "pipeline.yaml",
+                    "codec: codec.safetensors\nchinmu: chinmu.safetensors\n"
+                    "generator: generator.safetensors\nphonemes: phonemes.txt\n");
+}
+
+Song generate(Bundle& b, const SongRequest& r) {
+  torch::NoGradGuard no_grad;
+  const GeneratorConfig& gc = b.generator.config;
+  DiT dit = b.generator.dit;
+  const c10::Device dev = b.codec->device();
+  const int64_t d = gc.dit.latent_dim;
+  int64_t frames = std::max<int64_t>(1, std::llround(r.duration * b.codec->latent_rate()));
+
+  DiTInputs base;
+  if (gc.condition != "none" && !r.description.empty())
+    base.cond = b.chinmu->embed_texts({r.description}).to(dev);  // [1, E]
+  if (!r.lyrics.empty()) {
+    std::vector<int64_t> ids;
+    for (const std::string& tok : text::lyrics_to_tokens(text::parse_lyrics(r.lyrics), b.g2p))
+      ids.push_back(b.vocab.token_to_id(tok));
+    if (static_cast<int64_t>(ids.size()) > gc.dit.lyric_max_tokens)
+      ids.resize(static_cast<size_t>(gc.dit.lyric_max_tokens));
+    if (!ids.empty()) base.lyrics = at::tensor(ids, at::kLong).unsqueeze(0).to(dev);  // [1, L]
+  }
+
+  // The reference of an edit, as normalised latents.
+  at::Tensor ref;
+  if (!r.edit.empty()) {
+    audio::AudioReadOptions ro;
+    ro.sample_rate = static_cast<int>(b.codec->sample_rate());
+    ro.channels = static_cast<int>(b.codec->channels());
+    const audio::Audio a = audio::read_audio(r.reference, ro);
+    ref = b.codec->normalize(encode_chunked(*b.codec, a.samples)).to(dev);  // [T_ref, D]
+    if (r.edit == "repaint" || r.edit == "audio2audio") frames = ref.size(0);
+  }
+  MUDIT_CHECK(frames <= gc.dit.max_frames, ConfigError, "a song of ", frames,
+              " latent frames; the generator takes at most ", gc.dit.max_frames, " (",
+              gc.dit.max_frames / b.codec->latent_rate(), " s)");
+  at::Tensor known_mask;
+  if (r.edit == "repaint" || r.edit == "extend") {
+    at::Tensor known = at::zeros({frames, d}, ref.options());
+    const int64_t n = std::min(frames, ref.size(0));
+    known.narrow(0, 0, n).copy_(ref.narrow(0, 0, n));
+    known_mask = at::zeros({frames}, ref.options().dtype(at::kBool));
+    if (r.edit == "extend") {
+      known_mask.narrow(0, 0, n).fill_(true);
+    } else {
+      const double rate = b.codec->latent_rate();
+      const int64_t s = std::clamp<int64_t>(std::llround(r.edit_start * rate), 0, frames);
+      const int64_t e = std::clamp<int64_t>(std::llround(r.edit_end * rate), s, frames);
+      MUDIT_CHECK(e > s, DataError, "repaint range [", r.edit_start, ", ", r.edit_end,
+                  ") s is outside the reference");
+      known_mask.fill_(true);
+      known_mask.narrow(0, s, e - s).fill_(false);
+    }
+    base.known = known.unsqueeze(0);
+    base.known_mask = known_mask.unsqueeze(0);
+  }
+
+  const bool ddpm = gc.objective == "ddpm";
+  const std::string sampler = r.sampler.empty() ? (ddpm ? "ddim" : "heun") : r.sampler;
+  MUDIT_CHECK(ddpm == (sampler == "ddim" || sampler == "ddpm"), ConfigError, "sampler ", sampler,
+              " does not fit a ", ddpm ? "MuDiT (DDPM: ddim, ddpm)" : "MuSiT (interpolant)",
+              " generator");
+  const int64_t steps = r.steps > 0 ? r.steps : 50;
+  diffusion::GuidanceConfig g;
+  g.description_scale = r.cfg;
+  g.lyric_scale = r.lyric_cfg < 0 ? r.cfg : r.lyric_cfg;
+  g.rescale = r.cfg_rescale;
+  Song song;
+  song.sampler = sampler;
+  song.steps = steps;
+  const double last = ddpm ? static_cast<double>(gc.ddpm.timesteps - 1) : 1.0;
+  const diffusion::Field f = diffusion::guided(
+      branched(dit, base), g, [ddpm, last](double t) { return ddpm ? t / last : 1.0 - t; },
+      &song.evaluations);
+  const diffusion::NoiseSource noise = diffusion::seeded_noise(r.seed);
+  const at::Tensor shape = at::zeros({1, frames, d}, at::TensorOptions().device(dev));
+  at::Tensor x = noise(-1, shape);
+  const bool a2a = r.edit == "audio2audio";
+
+  if (ddpm) {
+    const diffusion::Ddpm dd(gc.ddpm);
+    diffusion::DdimOptions o;
+    o.steps = sampler == "ddpm" && r.steps == 0 ? 0 : steps;
+    o.eta = sampler == "ddpm" ? 1.0 : 0.0;
+    if (a2a) {
+      o.start_step = std::llround(r.strength * last);
+      x = dd.q_sample(ref.unsqueeze(0), x, at::full({1}, o.start_step, at::kLong));
+    }
+    x = diffusion::sample_ddim(dd, f, x, o, noise);
+  } else {
+    const diffusion::Interpolant in(gc.interpolant);
+    auto [t0, t1] = in.interval(/*eval=*/true);
+    if (a2a) {
+      MUDIT_CHECK(sampler.rfind("sde", 0) != 0, ConfigError,
+                  "audio2audio needs an ODE sampler (euler, heun, dopri5)");
+      t0 = std::max(t0, 1.0 - r.strength);
+      const at::Tensor tt = at::full({1}, t0, x.options());
+      x = in.plan(tt, x, ref.unsqueeze(0)).first;  // alpha ref + sigma noise
+    }
+    const diffusion::Field v = [&](const at::Tensor& y, const at::Tensor& t) {
+      return in.velocity(f(y, t), y, t);
+    };
+    if (sampler == "euler") {
+      x = diffusion::ode_euler(v, x, diffusion::time_grid(t0, t1, steps + 1));
+    } else if (sampler == "heun") {
+      x = diffusion::ode_heun(v, x, diffusion::time_grid(t0, t1, steps + 1));
+    } else if (sampler == "dopri5") {
+      x = diffusion::ode_dopri5(v, x, t0, t1, diffusion::Dopri5Options{1e-5, 1e-4});
+    } else {
+      diffusion::SdeOptions o;
+      o.method = sampler == "sde-euler" ? "euler" : "heun";
+      o.form = diffusion::DiffusionForm::kSigma;
+      o.steps = steps;
+      x = diffusion::sample_sde(in, f, x, o, noise).back();
+    }
+  }
+  at::Tensor z = x[0];  // [T, D]
+  if (known_mask.defined()) z = at::where(known_mask.unsqueeze(1), base.known[0], z);
+  song.latents = b.codec->denormalize(z).cpu();
+  song.frames = frames;
+  song.audio = decode_chunked(*b.codec, song.latents);
+  return song;
+}
+
+}  // namespace mudit::pipeline

@@ -1,0 +1,94 @@
+// mudit sample: songs from descriptions and lyrics through a bundle (mudit/pipeline/generate.h);
+// mudit bundle: assemble a bundle folder.
+#include <fstream>
+#include <memory>
+
+#include "commands.h"
+#include "mudit/audio/io.h"
+#include "mudit/core/device.h"
+#include "mudit/core/error.h"
+#include "mudit/core/fs.h"
+#include "mudit/core/log.h"
+#include "mudit/pipeline/generate.h"
+#include "mudit/train/progress.h"
+
+namespace mudit::cli {
+
+namespace fs = std::filesystem;
+
+Runner setup_sample(CLI::App& app, CommonOptions& common) {
+  struct Flags {
+    std::string bundle, input, out;
+  };
+  auto f = std::make_shared<Flags>();
+  app.add_option("--bundle", f->bundle, "bundle folder (mudit bundle)")
+      ->required()
+      ->type_name("DIR");
+  app.add_option("--input", f->input,
+                 "one JSON line per song: {description, lyrics, duration, seed, steps, sampler, "
+                 "cfg, lyric_cfg, cfg_rescale, edit: {mode, reference, start, end, strength}}")
+      ->required()
+      ->type_name("JSONL");
+  app.add_option("--out", f->out, "folder for <id>.wav and <id>.json")
+      ->required()
+      ->type_name("DIR");
+  add_common_options(app, common);
+  return [&common, f] {
+    apply_common_options(common);
+    // Every line is checked before anything is generated.
+    std::vector<pipeline::SongRequest> songs;
+    std::ifstream in(f->input);
+    MUDIT_CHECK(in, IoError, f->input, ": cannot read");
+    int64_t line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto r = pipeline::SongRequest::from_json(line, f->input + ":" + std::to_string(line_no));
+      if (r.id.empty()) r.id = "song_" + std::to_string(line_no);
+      songs.push_back(std::move(r));
+    }
+    MUDIT_CHECK(!songs.empty(), DataError, f->input, ": no songs");
+    pipeline::Bundle bundle = pipeline::load_bundle(f->bundle, parse_device(common.device));
+    fs::create_directories(f->out);
+    train::ProgressOptions po;
+    po.label = "sample";
+    po.total = static_cast<int64_t>(songs.size());
+    train::ProgressBar bar(po);
+    for (size_t i = 0; i < songs.size(); ++i) {
+      const auto& r = songs[i];
+      const pipeline::Song s = pipeline::generate(bundle, r);
+      const fs::path wav = fs::path(f->out) / (r.id + ".wav");
+      audio::write_audio(wav, s.audio, static_cast<int>(bundle.codec->sample_rate()));
+      write_file_atomic(fs::path(f->out) / (r.id + ".json"),
+                        "{\"request\": " + r.to_json() + ", \"bundle\": \"" +
+                            fs::absolute(f->bundle).string() + "\", \"sampler\": \"" + s.sampler +
+                            "\", \"steps\": " + std::to_string(s.steps) +
+                            ", \"frames\": " + std::to_string(s.frames) + ", \"seconds\": " +
+                            std::to_string(s.audio.size(1) / double(bundle.codec->sample_rate())) +
+                            ", \"network_rows\": " + std::to_string(s.evaluations) + "}\n");
+      bar.update(static_cast<int64_t>(i + 1));
+    }
+    log::info("sampled ", songs.size(), " songs -> ", f->out);
+    return kOk;
+  };
+}
+
+Runner setup_bundle(CLI::App& app, CommonOptions& common) {
+  struct Flags {
+    std::string codec, chinmu, generator, out;
+  };
+  auto f = std::make_shared<Flags>();
+  app.add_option("--codec", f->codec, "codec file with latent statistics")->required();
+  app.add_option("--chinmu", f->chinmu, "ChinMu run or model file")->required();
+  app.add_option("--generator", f->generator, "generator run or model file")->required();
+  app.add_option("--out", f->out, "bundle folder to create")->required()->type_name("DIR");
+  add_common_options(app, common);
+  return [&common, f] {
+    apply_common_options(common);
+    pipeline::make_bundle(f->codec, f->chinmu, f->generator, f->out);
+    log::info("bundle -> ", f->out);
+    return kOk;
+  };
+}
+
+}  // namespace mudit::cli
