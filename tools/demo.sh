@@ -3,11 +3,12 @@
 #
 #   tools/demo.sh [--songs N] [--out DIR]
 #
-# Today it sets the machine up, builds mudit and runs the stages that exist: the synthetic
+# It sets the machine up, builds mudit and runs the pipeline at the tiny presets: the synthetic
 # corpus (composed, rendered, sung and described songs with a manifest), one song's labels and
-# descriptions, the phoneme coverage of its lyrics, a short run of the tiny wave VAE with a
-# round trip of one song through it, and a text-tower vocabulary of the descriptions. The stages
-# still to come are listed at the end with their state.
+# descriptions, the phoneme coverage of its lyrics, the tiny wave VAE (with a round trip of one
+# song), the tiny ChinMu, mudit prepare, the tiny MuSiT on description embeddings, a bundle, and
+# the songs of configs/demo/prompts.jsonl. Short runs: the songs are rough. Evaluation and the
+# reusable demo bundle are still to come.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SONGS=24
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --songs) SONGS=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -56,20 +57,46 @@ song="$OUT/corpus/songs/synth_000000/audio.wav"
 echo "demo: listen to $OUT/synth_000000.wave_vae.wav (a few minutes of CPU: rough)"
 
 echo
-echo "demo: 5. a WordPiece vocabulary of the descriptions for the text tower"
-"$MUDIT" vocab --manifest "$OUT/corpus/manifest.jsonl" --out "$OUT/vocab.txt"
+echo "demo: 5. the tiny ChinMu (text and audio towers): 400 steps of contrastive training,"
+echo "         scored on 8 songs of another corpus"
+"$MUDIT" synth --out "$OUT/valid_corpus" --songs 8 --seconds 8 --seed 77 --log-level warn
+"$MUDIT" train --config "$ROOT/configs/chinmu/tiny.yaml" --run-dir "$OUT/chinmu" \
+  --set "data.manifest='$OUT/corpus/manifest.jsonl'" \
+  --set "data.valid_manifest='$OUT/valid_corpus/manifest.jsonl'" \
+  --set train.steps=400 --set train.schedule.total_steps=400 --set train.validate_every=400 \
+  --set train.checkpoint_every=400
+
+echo
+echo "demo: 6. mudit prepare: latents, ChinMu embeddings and phonemes into shards"
+rm -rf "$OUT/prepared"
+"$MUDIT" prepare --manifest "$OUT/corpus/manifest.jsonl" --codec "$OUT/wave_vae.codec.safetensors" \
+  --chinmu "$OUT/chinmu" --out "$OUT/prepared"
+
+echo
+echo "demo: 7. the tiny MuSiT on description embeddings (stage 3 directly): 800 steps"
+"$MUDIT" train --config "$ROOT/configs/generator/tiny.yaml" --run-dir "$OUT/musit" \
+  --set "data.shards='$OUT/prepared'" --set model.condition=text --set train.steps=800 \
+  --set train.schedule.total_steps=800 --set train.validate_every=0 --set train.checkpoint_every=800
+
+echo
+echo "demo: 8. a bundle, and the songs of configs/demo/prompts.jsonl"
+rm -rf "$OUT/bundle" "$OUT/songs"
+"$MUDIT" bundle --codec "$OUT/wave_vae.codec.safetensors" --chinmu "$OUT/chinmu" \
+  --generator "$OUT/musit" --out "$OUT/bundle"
+"$MUDIT" sample --bundle "$OUT/bundle" --input "$ROOT/configs/demo/prompts.jsonl" --out "$OUT/songs"
+echo "demo: listen to $OUT/songs/*.wav (each with its parameters in a .json)"
 
 cat <<'TXT'
 
-demo: the description-to-song pipeline is not assembled yet. Stages and their state:
+demo: stages and their state:
   synth    synthetic corpus (mudit synth)                 ready (above)
   import   MuChin / sidecar folders (mudit import)        ready
   lyrics   G2P, rhyme (mudit lyrics phonemes|rhyme)       ready (above)
-  engine   mudit train (try: mudit train --config configs/train/toy.yaml --run-dir runs/toy)  ready
   codec    mel VAE + HiFiGAN / wave VAE (mudit train, encode, decode, vocode)  ready (above)
-  chinmu   text/audio encoder (mudit train --config configs/chinmu/tiny.yaml, embed, vocab)  ready
-  prepare  latents, embeddings, phonemes (mudit prepare)  not yet
-  musit    generator (mudit train)                        not yet
-  sample   songs from configs/demo/prompts.jsonl          not yet
+  chinmu   text/audio encoder (mudit train, embed, vocab)  ready (above)
+  prepare  latents, embeddings, phonemes (mudit prepare)  ready (above)
+  musit    generator (mudit train, task generator)        ready (above, a short run)
+  sample   songs from configs/demo/prompts.jsonl          ready (above)
   eval     metrics.json + report.html (mudit eval)        not yet
+  bundle   reused on later runs, --retrain                 not yet (every run retrains)
 TXT
