@@ -25,6 +25,7 @@ Runner setup_vocab(CLI::App& app, CommonOptions& common);
 Runner setup_embed(CLI::App& app, CommonOptions& common);
 Runner setup_prepare(CLI::App& app, CommonOptions& common);
 Runner setup_sample(CLI::App& app, CommonOptions& common);
+Runner setup_analyze(CLI::App& app, CommonOptions& common);
 Runner setup_bundle(CLI::App& app, CommonOptions& common);  // in cmd_sample.cpp
 
 }  // namespace mudit::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
       {"prepare", "manifest -> generator shards: codec latents, ChinMu embeddings, phoneme ids",
        mudit::cli::setup_prepare},
       {"sample", "songs from descriptions and lyrics through a bundle", mudit::cli::setup_sample},
+      {"analyze", "tempo and key of audio files (JSON lines)", mudit::cli::setup_analyze},
       {"bundle", "codec + ChinMu + generator -> a bundle folder for mudit sample",
        mudit::cli::setup_bundle},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",

@@ -92,6 +92,13 @@ check prepare-no-manifest 3 "$MUDIT" prepare --manifest "$work/none.jsonl" --cod
 one_line_error prepare-no-manifest
 absent prepare-no-manifest "$work/prep3"
 
+# mudit analyze: one JSON line per file with tempo and key; a missing file is one error line.
+check analyze 0 "$MUDIT" analyze "$song" "$work/back.wav"
+[ "$(grep -c '"bpm":' "$work/out")" = 2 ] && grep -q '"key":"' "$work/out" ||
+  { echo "FAIL analyze: no tempo / key lines"; cat "$work/out"; failures=$((failures + 1)); }
+check analyze-missing 3 "$MUDIT" analyze "$work/none.wav"
+one_line_error analyze-missing
+
 # mudit sample refuses bad requests (checked before anything loads) and a missing bundle.
 printf '{"description": "a song", "duration": 4}\n{"description": "x", "duration": "long"}\n' > "$work/bad.jsonl"
 check sample-bad-line 3 "$MUDIT" sample --bundle "$work/none" --input "$work/bad.jsonl" --out "$work/s1"
