@@ -2,6 +2,7 @@
 // mudit bundle: assemble a bundle folder.
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "mudit/audio/io.h"
@@ -59,13 +60,15 @@ Runner setup_sample(CLI::App& app, CommonOptions& common) {
       const pipeline::Song s = pipeline::generate(bundle, r);
       const fs::path wav = fs::path(f->out) / (r.id + ".wav");
       audio::write_audio(wav, s.audio, static_cast<int>(bundle.codec->sample_rate()));
-      write_file_atomic(fs::path(f->out) / (r.id + ".json"),
-                        "{\"request\": " + r.to_json() + ", \"bundle\": \"" +
-                            fs::absolute(f->bundle).string() + "\", \"sampler\": \"" + s.sampler +
-                            "\", \"steps\": " + std::to_string(s.steps) +
-                            ", \"frames\": " + std::to_string(s.frames) + ", \"seconds\": " +
-                            std::to_string(s.audio.size(1) / double(bundle.codec->sample_rate())) +
-                            ", \"network_rows\": " + std::to_string(s.evaluations) + "}\n");
+      nlohmann::ordered_json side;
+      side["request"] = nlohmann::ordered_json::parse(r.to_json());
+      side["bundle"] = fs::absolute(f->bundle).string();
+      side["sampler"] = s.sampler;
+      side["steps"] = s.steps;
+      side["frames"] = s.frames;
+      side["seconds"] = static_cast<double>(s.audio.size(1)) / bundle.codec->sample_rate();
+      side["network_rows"] = s.evaluations;
+      write_file_atomic(fs::path(f->out) / (r.id + ".json"), side.dump(2) + "\n");
       bar.update(static_cast<int64_t>(i + 1));
     }
     log::info("sampled ", songs.size(), " songs -> ", f->out);

@@ -167,7 +167,11 @@ at::Tensor ChinMuImpl::audio_sequence(const at::Tensor& wav) {
 }
 
 at::Tensor ChinMuImpl::embed_song(const at::Tensor& wav, int64_t batch) {
-  MUDIT_CHECK(wav.dim() == 1 && wav.size(0) > 0, ShapeError, "embed_song expects [T], got ",
+  return l2_normalize(embed_windows(wav, batch).mean(0));  // [D]
+}
+
+at::Tensor ChinMuImpl::embed_windows(const at::Tensor& wav, int64_t batch) {
+  MUDIT_CHECK(wav.dim() == 1 && wav.size(0) > 0, ShapeError, "embed_windows expects [T], got ",
               wav.sizes());
   const int64_t w = config_.audio.window_samples();
   const int64_t t = wav.size(0);
@@ -186,7 +190,7 @@ at::Tensor ChinMuImpl::embed_song(const at::Tensor& wav, int64_t batch) {
         at::stack(std::vector<at::Tensor>(windows.begin() + static_cast<std::ptrdiff_t>(b),
                                           windows.begin() + static_cast<std::ptrdiff_t>(e)))));
   }
-  return l2_normalize(at::cat(parts, 0).mean(0));  // [D]
+  return at::cat(parts, 0);  // [K, D]
 }
 
 at::Tensor ChinMuImpl::embed_texts(const std::vector<std::string>& texts, int64_t batch) {

@@ -169,7 +169,8 @@ void make_bundle(const fs::path& codec, const fs::path& chinmu, const fs::path& 
         std::pair{g, "generator.safetensors"}}) {
     write_file_atomic(out / name, read_file(from));
   }
-  const GeneratorConfig gc = load_generator(out / "generator.safetensors").config;
+  const auto gc = bind_config<GeneratorConfig>(
+      parse_config_text(read_model_meta(g).config, g.string()));  // no weights needed
   // The phoneme vocabulary is fixed by code (toned or plain); the generator's size says which.
   text::PhonemeVocab(gc.dit.lyric_vocab >= 143).save((out / "phonemes.txt").string());
   write_file_atomic(out / "pipeline.yaml",

@@ -27,21 +27,6 @@ void PrepareConfig::validate() const {
   MUDIT_CHECK(max_shard_mb > 0, ConfigError, "prepare: max_shard_mb must be positive");
 }
 
-namespace {
-
-// Per-window ChinMu embeddings of a mono song [T]: [K, E], K = ceil(T / window) (>= 1).
-at::Tensor window_embeddings(ChinMuImpl& m, const at::Tensor& wav) {
-  const int64_t w = m.config().audio.window_samples();
-  const int64_t k = std::max<int64_t>(1, (wav.size(0) + w - 1) / w);
-  const at::Tensor padded = at::constant_pad_nd(wav, {0, k * w - wav.size(0)}).reshape({k, w});
-  std::vector<at::Tensor> rows;
-  for (int64_t i = 0; i < k; i += 8)
-    rows.push_back(m.encode_audio(padded.narrow(0, i, std::min<int64_t>(8, k - i))));
-  return at::cat(rows);
-}
-
-}  // namespace
-
 PrepareReport prepare(const PrepareConfig& config,
                       const std::function<void(int64_t, int64_t)>& progress) {
   config.validate();
@@ -112,8 +97,10 @@ PrepareReport prepare(const PrepareConfig& config,
         mono = audio::resample(mono.cpu(), static_cast<int>(codec->sample_rate()),
                                static_cast<int>(rate))
                    .to(device);
-      item["chinmu"] = chinmu->embed_song(mono).unsqueeze(0).cpu();    // [1, E]
-      item["chinmu_chunks"] = window_embeddings(*chinmu, mono).cpu();  // [K, E]
+      const at::Tensor windows = chinmu->embed_windows(mono);    // [K, E]
+      const at::Tensor song = windows.mean(0);                   // embed_song, without a 2nd pass
+      item["chinmu"] = (song / song.norm()).unsqueeze(0).cpu();  // [1, E]
+      item["chinmu_chunks"] = windows.cpu();
       std::vector<std::string> texts;
       std::vector<int64_t> reg;
       for (const auto& d : e.amateur) {

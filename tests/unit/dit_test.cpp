@@ -199,20 +199,12 @@ TEST(DiT, PresetParameterCounts) {
   std::cout << "  tiny: " << tiny << " parameters\n";
   EXPECT_GT(tiny, 300000);
   EXPECT_LT(tiny, 2000000);
-  // The seed's count in closed form (H = 1536, 8 blocks, 512-d latents, 140 phonemes):
-  // blocks 18 H^2 + 15 H (DiT) + 4 H^2 + 6 H (cross-attention with its affine norm) each.
-  const int64_t h = 1536, c = 512;
-  const int64_t block = 22 * h * h + 21 * h;
-  const int64_t rest = (256 * h + h + h * h + h)             // t_embedder
-                       + ((2 * c + 1) * h + h)               // x_embedder (in context)
-                       + (512 * h + h) + h                   // cond_embedder, null_cond
-                       + 140 * h + 1024 * h + h              // lyric embedder, positions, null
-                       + (2 * h * h + 2 * h) + (h * c + c);  // final layer
-  EXPECT_EQ(DiTConfig::seed().depth, 8);
-  std::cout << "  seed (closed form): " << (8 * block + rest) / 1e6 << " M parameters\n";
-  EXPECT_NEAR((8 * block + rest) / 1e6, 429, 2);
-  // The built model has exactly that many (integration/dit_seed_test.cpp builds the seed);
-  // here the same formula at a small width.
+  // The seed's count in closed form (H = 1536, 8 blocks, 512-d latents, 140 phonemes) is
+  // checked on the built model by integration/dit_seed_test.cpp; here the same formula on the
+  // seed preset at a small width: blocks 18 H^2 + 15 H (DiT) + 4 H^2 + 6 H (cross-attention with
+  // its affine norm) each.
+  const int64_t c = 512;
+  EXPECT_EQ(DiTConfig::seed().latent_dim, c);
   DiTConfig w = DiTConfig::seed();
   w.hidden_size = 64;
   w.num_heads = 4;

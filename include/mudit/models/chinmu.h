@@ -115,8 +115,10 @@ class ChinMuImpl : public torch::nn::Module {
   at::Tensor encode_audio(const at::Tensor& wav);
   /// Per-frame projected audio states [B, F, D] (not normalised), for per-frame conditioning.
   at::Tensor audio_sequence(const at::Tensor& wav);
-  /// A whole song [T]: the normalised mean of its windows' embeddings ([D]). Windows shorter
-  /// than half a window at the end are dropped unless the song is shorter than one.
+  /// The embeddings of a song's consecutive windows, [K, D] normalised. A last window shorter
+  /// than half a window is dropped unless it is the only one; shorter windows are zero-padded.
+  at::Tensor embed_windows(const at::Tensor& wav, int64_t batch = 8);
+  /// A whole song [T]: the normalised mean of embed_windows() ([D]).
   at::Tensor embed_song(const at::Tensor& wav, int64_t batch = 8);
   /// Normalised embeddings of texts [N, D], tokenized with the model's vocabulary.
   at::Tensor embed_texts(const std::vector<std::string>& texts, int64_t batch = 64);

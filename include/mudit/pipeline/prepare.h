@@ -3,8 +3,8 @@
 // `mudit prepare`: a manifest -> shards of everything the generator trains on, computed once.
 // Per song (an item of the shard set, mudit/data/shards.h):
 //   latents        [T', D]  codec latents, divided by the codec's latent statistics
-//   chinmu         [1, E]   ChinMu audio embedding of the whole song (mean of its windows)
-//   chinmu_chunks  [K, E]   ChinMu audio embedding of each window (per-chunk conditioning)
+//   chinmu         [1, E]   ChinMu audio embedding of the whole song (ChinMu::embed_song)
+//   chinmu_chunks  [K, E]   ChinMu::embed_windows, the windows it averages (per-chunk use)
 //   text_emb       [V, E]   ChinMu text embedding of every description variant
 //   text_register  [V]      0 amateur, 1 professional, per row of text_emb
 //   phonemes       [L]      lyric token ids (mudit/text/g2p.h's PhonemeVocab)
