@@ -8,7 +8,8 @@
 #   2. LibTorch from the PyPI `torch` wheel, once per machine, in a virtual environment under
 #      $MUDIT_HOME (default /opt/mudit, or ~/.local/share/mudit when /opt is not writable).
 #      Skipped when Torch_DIR, MUDIT_TORCH_DIR or CMAKE_PREFIX_PATH points at a LibTorch.
-#      --test-extras also installs the Python packages some tests compare against.
+#      --test-extras also installs the Python packages some tests compare against, and
+#      Chromium (with CJK fonts) for the evaluation report's browser test.
 #   3. CMake configure (Ninja, ccache, precompiled torch header, RelWithDebInfo) and build.
 #
 # Environment: MUDIT_HOME, MUDIT_TORCH_VERSION (default below), MUDIT_PYTHON_BOOTSTRAP (the
@@ -52,6 +53,10 @@ DEB_PACKAGES=(
   # pronunciation data for G2P (processed at build time)
   unicode-data rime-data-terra-pinyin python3-jieba festlex-cmu libbz2-dev
 )
+# --test-extras: a headless browser for the evaluation report's test (and CJK fonts for it)
+if [ "$TEST_EXTRAS" = 1 ]; then
+  DEB_PACKAGES+=(chromium fonts-noto-cjk)
+fi
 
 missing=()
 while read -r pkg status; do

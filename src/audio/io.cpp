@@ -316,6 +316,7 @@ std::string extension_of(const std::filesystem::path& path) {
 }
 
 int sndfile_format(const std::string& format, const std::string& encoding) {
+  if (format == "ogg") return SF_FORMAT_OGG | SF_FORMAT_VORBIS;  // lossy; encoding unused
   int major = format == "flac" ? SF_FORMAT_FLAC : SF_FORMAT_WAV;
   int sub = SF_FORMAT_PCM_16;
   if (encoding == "pcm24") sub = SF_FORMAT_PCM_24;
@@ -339,7 +340,7 @@ std::string encode(const torch::Tensor& samples, int sample_rate, const std::str
   MUDIT_CHECK(torch::isfinite(x).all().item<bool>(), DataError, "audio to write to '", name,
               "' holds NaN or infinite samples");
   const int sf_format = sndfile_format(format, options.encoding);
-  const bool integer_pcm = options.encoding != "float32";
+  const bool integer_pcm = options.encoding != "float32" && format != "ogg";
   if (integer_pcm && x.numel() > 0) {
     const int64_t clipped = (x.abs() > 1.0f).sum().item<int64_t>();
     if (clipped > 0) {
@@ -400,7 +401,7 @@ void AudioReadOptions::validate() const {
 }
 
 void AudioWriteOptions::validate() const {
-  check_choice("format", format, {"auto", "wav", "flac"});
+  check_choice("format", format, {"auto", "wav", "flac", "ogg"});
   check_choice("encoding", encoding, {"pcm16", "pcm24", "float32"});
   if (format == "flac") sndfile_format(format, encoding);
 }

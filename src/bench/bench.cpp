@@ -19,9 +19,8 @@ using SuiteFn = std::function<std::vector<Measurement>(const BenchOptions&)>;
 
 const std::map<std::string, SuiteFn>& suites() {
   static const std::map<std::string, SuiteFn> table = {
-      {"codec", run_codec_suite},
-      {"ddp", run_ddp_suite},
-      {"loader", run_loader_suite},
+      {"codec", run_codec_suite},         {"ddp", run_ddp_suite},
+      {"generator", run_generator_suite}, {"loader", run_loader_suite},
       {"vocoder", run_vocoder_suite},
   };
   return table;
@@ -72,11 +71,11 @@ std::string to_json(const std::vector<Measurement>& results, const BenchOptions&
 std::string to_table(const std::vector<Measurement>& results) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "%-8s %-30s %14s  %s\n", "suite", "measurement", "value",
+  std::snprintf(line, sizeof line, "%-9s %-30s %14s  %s\n", "suite", "measurement", "value",
                 "unit");
   out += line;
   for (const auto& r : results) {
-    std::snprintf(line, sizeof line, "%-8s %-30s %14.4g  %s\n", r.suite.c_str(), r.name.c_str(),
+    std::snprintf(line, sizeof line, "%-9s %-30s %14.4g  %s\n", r.suite.c_str(), r.name.c_str(),
                   r.value, r.unit.c_str());
     out += line;
   }

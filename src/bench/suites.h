@@ -26,6 +26,23 @@ std::vector<Measurement> run_loader_suite(const BenchOptions& options);
 /// largest difference shows the two computed the same thing. v1_large runs repeats / 4 times.
 std::vector<Measurement> run_vocoder_suite(const BenchOptions& options);
 
+/// "generator": the MuDiT / MuSiT backbone (random weights) in C++ and in PyTorch eager mode
+/// (tools/bench/dit_eager.py, our port of DiT's forward) with the same weights, inputs and
+/// threads, in three cases: `tiny` (DiTConfig::tiny()), `medium` (512 hidden, 4 blocks, 8 heads,
+/// 64-d latents, patch 2, a per-frame condition of 8 windows) and `seed` (DiTConfig::seed(),
+/// sampling only), all with lyrics and in-context channels. Training step (tiny: 8 songs of up
+/// to 512 frames; medium: 4 of up to 255): the median ms of zero_grad, forward, masked MSE
+/// against a fixed target, backward and an AdamW step (lr 1e-4, betas 0.9 / 0.999, eps 1e-8,
+/// weight decay 0.01; LibTorch's and torch's), and the first step's loss difference.
+/// Sampling real-time factor: the median time of one inference-mode forward of a song's guided
+/// batch (the conditioned and the null row) times 30 Euler steps over the song's seconds (tiny
+/// 512 frames and medium 1023 at the wave VAE's 11.72 frames/s; seed 128 at the mel VAE's
+/// 5.86), and the forward outputs' largest difference. The batches pad songs and lyrics, drop
+/// conditions and lyrics and hold known frames in context, so the agreement covers every input.
+/// Speed-ups are PyTorch's time over C++'s (> 1: C++ is faster); medium runs repeats / 2 times,
+/// seed repeats / 4, and every case at most one warm-up.
+std::vector<Measurement> run_generator_suite(const BenchOptions& options);
+
 /// "codec": the seed-scale wave VAE (random weights) round-tripping 1 and 5 minutes of 24 kHz
 /// stereo through chunked encode and decode (30 s windows, 3 s overlap): real-time factors and
 /// the process's peak resident memory after each, then after one unchunked 90 s round trip (the

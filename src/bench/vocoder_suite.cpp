@@ -1,18 +1,14 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "bench/python_baseline.h"
 #include "bench/suites.h"
-#include "mudit/core/error.h"
 #include "mudit/core/fs.h"
-#include "mudit/core/log.h"
 #include "mudit/core/safetensors.h"
 #include "mudit/core/state_dict.h"
 #include "mudit/models/hifigan.h"
@@ -21,34 +17,6 @@ namespace mudit::bench {
 namespace fs = std::filesystem;
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// The interpreter and script of the PyTorch baseline: $MUDIT_PYTHON or the Python whose torch
-// provides LibTorch; $MUDIT_BENCH_SCRIPTS or the folder this build knows.
-std::string python() {
-  if (const char* p = std::getenv("MUDIT_PYTHON")) return p;
-  return MUDIT_BENCH_PYTHON[0] ? MUDIT_BENCH_PYTHON : "python3";
-}
-fs::path script() {
-  if (const char* d = std::getenv("MUDIT_BENCH_SCRIPTS")) return fs::path(d) / "hifigan_eager.py";
-  const fs::path source = fs::path(MUDIT_BENCH_SCRIPT_DIR) / "hifigan_eager.py";
-  return fs::exists(source) ? source : fs::path(MUDIT_BENCH_INSTALL_DIR) / "hifigan_eager.py";
-}
-
-// Runs a command and returns its stdout and exit status.
-std::pair<std::string, int> capture(const std::string& cmd) {
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  MUDIT_CHECK(pipe, IoError, "cannot run: ", cmd);
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
-}
 
 struct Case {
   std::string name;
@@ -114,21 +82,13 @@ std::vector<Measurement> run_vocoder_suite(const BenchOptions& options) {
     cfg["repeats"] = repeats;
     cfg["threads"] = options.threads;
     write_file_atomic(work / "config.json", cfg.dump());
-    const std::string cmd =
-        "'" + python() + "' '" + script().string() + "' '" + work.string() + "'";
-    log::info("bench: ", cmd);
-    const auto [text, status] = capture(cmd);
-    if (status == 77) {
-      log::warn("bench vocoder: ", python(), " lacks torch or safetensors; no PyTorch baseline");
-      continue;
-    }
-    MUDIT_CHECK(status == 0, Error, "the PyTorch baseline failed (status ", status, "): ", cmd);
-    const auto j = nlohmann::json::parse(text.substr(text.find('{')));
-    const double py = median(j.at("seconds").get<std::vector<double>>());
+    const auto j = run_baseline("vocoder", "hifigan_eager.py", work);
+    if (!j) continue;
+    const double py = median(j->at("seconds").get<std::vector<double>>());
     out.push_back({"vocoder", c.name + " PyTorch eager RTF", py / audio_s, "x"});
     out.push_back({"vocoder", c.name + " C++ speed-up", py / cpp, "x"});
     out.push_back(
-        {"vocoder", c.name + " max |C++ - PyTorch|", j.at("max_abs_diff").get<double>(), ""});
+        {"vocoder", c.name + " max |C++ - PyTorch|", j->at("max_abs_diff").get<double>(), ""});
   }
   fs::remove_all(root);
   return out;

@@ -79,7 +79,8 @@ AudioTowerImpl::AudioTowerImpl(AudioTowerConfig config)
   position_->weight.normal_(0.0, 0.02);
 }
 
-AudioTowerImpl::Output AudioTowerImpl::forward(const at::Tensor& wav) {
+AudioTowerImpl::Output AudioTowerImpl::forward(const at::Tensor& wav,
+                                               std::vector<at::Tensor>* layers) {
   MUDIT_CHECK(wav.dim() == 2 && wav.size(1) > 0 && wav.size(1) <= config_.window_samples(),
               ShapeError,
               "chinmu audio tower expects [B, T] with 0 < T <= ", config_.window_samples(),
@@ -90,7 +91,11 @@ AudioTowerImpl::Output AudioTowerImpl::forward(const at::Tensor& wav) {
   h = at::gelu(stem2_(h)).transpose(1, 2);       // [B, F, H]
   const int64_t f = h.size(1);
   h = embed_norm_(h + position_->weight.slice(0, 0, f).unsqueeze(0));
-  for (auto& layer : layers_) h = layer(h, at::Tensor());
+  if (layers) layers->push_back(h);
+  for (auto& layer : layers_) {
+    h = layer(h, at::Tensor());
+    if (layers) layers->push_back(h);
+  }
   Output out;
   out.sequence = h;
   if (pool_) {
@@ -170,7 +175,7 @@ at::Tensor ChinMuImpl::embed_song(const at::Tensor& wav, int64_t batch) {
   return l2_normalize(embed_windows(wav, batch).mean(0));  // [D]
 }
 
-at::Tensor ChinMuImpl::embed_windows(const at::Tensor& wav, int64_t batch) {
+at::Tensor ChinMuImpl::song_windows(const at::Tensor& wav) const {
   MUDIT_CHECK(wav.dim() == 1 && wav.size(0) > 0, ShapeError, "embed_windows expects [T], got ",
               wav.sizes());
   const int64_t w = config_.audio.window_samples();
@@ -183,14 +188,28 @@ at::Tensor ChinMuImpl::embed_windows(const at::Tensor& wav, int64_t batch) {
     if (n < w) x = at::constant_pad_nd(x, {0, w - n});
     windows.push_back(x);
   }
+  return at::stack(windows);  // [K, W]
+}
+
+at::Tensor ChinMuImpl::embed_windows(const at::Tensor& wav, int64_t batch) {
+  const at::Tensor windows = song_windows(wav);
   std::vector<at::Tensor> parts;
-  for (size_t b = 0; b < windows.size(); b += static_cast<size_t>(batch)) {
-    const size_t e = std::min(windows.size(), b + static_cast<size_t>(batch));
-    parts.push_back(encode_audio(
-        at::stack(std::vector<at::Tensor>(windows.begin() + static_cast<std::ptrdiff_t>(b),
-                                          windows.begin() + static_cast<std::ptrdiff_t>(e)))));
+  for (int64_t b = 0; b < windows.size(0); b += batch) {
+    parts.push_back(encode_audio(windows.slice(0, b, std::min(windows.size(0), b + batch))));
   }
   return at::cat(parts, 0);  // [K, D]
+}
+
+at::Tensor ChinMuImpl::audio_layer_means(const at::Tensor& wav, int64_t batch) {
+  const at::Tensor windows = song_windows(wav);
+  at::Tensor sum;  // [L + 1, H]
+  for (int64_t b = 0; b < windows.size(0); b += batch) {
+    std::vector<at::Tensor> layers;
+    audio_->forward(windows.slice(0, b, std::min(windows.size(0), b + batch)), &layers);
+    const at::Tensor means = at::stack(layers).mean(2).sum(1);  // [L + 1, B, F, H] -> [L + 1, H]
+    sum = sum.defined() ? sum + means : means;
+  }
+  return sum / static_cast<double>(windows.size(0));
 }
 
 at::Tensor ChinMuImpl::embed_texts(const std::vector<std::string>& texts, int64_t batch) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Do generated songs follow the prompt's tempo and mode more often than unconditional ones?
-#   tools/experiments/control_accuracy.sh BUNDLE MANIFEST OUT [STEPS]
+#   [CFG=3] tools/experiments/control_accuracy.sh BUNDLE MANIFEST OUT [STEPS]
 # For every held-out song of MANIFEST whose felt tempo is fast (>= 120 BPM) or slow (< 90), one
 # song is generated from its first professional description, one from its first amateur
 # description and one with no description (the baseline: the learned null condition, no
@@ -10,6 +10,7 @@
 # is the same analysis of the real songs (what the estimators reach on the truth).
 set -euo pipefail
 BUNDLE=$1 MANIFEST=$2 OUT=$3 STEPS=${4:-30}
+export CFG=${CFG:-3}  # guidance scale of the prompted songs
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MUDIT=${MUDIT:-$ROOT/build/bin/mudit}
 mkdir -p "$OUT"
@@ -33,6 +34,7 @@ for i, line in enumerate(open(manifest)):
             req["cfg"] = 1.0
         else:
             req["description"] = e["descriptions"][kind][0]["text"]
+        req["cfg"] = float(os.environ["CFG"])
         kinds[kind].append(req)
 with open(f"{out}/requests.jsonl", "w") as f:
     for kind in kinds:

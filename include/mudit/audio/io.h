@@ -4,7 +4,8 @@
 //
 // Samples are float32 tensors [C, T] (channels first, like torchaudio) on the CPU, in [-1, 1]
 // for integer formats. Reads accept WAV, FLAC, OGG (Vorbis, Opus), MP3 and the other formats
-// libsndfile knows; writes produce WAV (16/24-bit PCM or 32-bit float) and FLAC (16/24-bit).
+// libsndfile knows; writes produce WAV (16/24-bit PCM or 32-bit float), FLAC (16/24-bit) and
+// Ogg Vorbis (lossy, for previews such as the evaluation report's players).
 // Every failure is one IoError naming the file and the reason.
 
 #include <torch/types.h>
@@ -61,7 +62,8 @@ struct AudioReadOptions {
 
 /// How to write a file or an in-memory encoding.
 struct AudioWriteOptions {
-  /// "wav", "flac", or "auto": from the file extension (.wav, .flac), WAV for encode_audio().
+  /// "wav", "flac", "ogg" (Vorbis), or "auto": from the file extension (.wav, .flac), WAV for
+  /// encode_audio().
   std::string format = "auto";
   /// "pcm16", "pcm24" or "float32" (WAV only; FLAC stores integer PCM).
   std::string encoding = "pcm16";

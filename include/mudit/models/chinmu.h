@@ -64,8 +64,9 @@ class AudioTowerImpl : public torch::nn::Module {
     at::Tensor sequence;  // [B, F, H] per-frame states
     at::Tensor pooled;    // [B, H]
   };
-  /// wav [B, T] mono at mel.sample_rate, T <= window_samples.
-  Output forward(const at::Tensor& wav);
+  /// wav [B, T] mono at mel.sample_rate, T <= window_samples. With `layers`, also the
+  /// hidden states [B, F, H] after the embedding and after each transformer layer.
+  Output forward(const at::Tensor& wav, std::vector<at::Tensor>* layers = nullptr);
   const AudioTowerConfig& config() const { return config_; }
 
  private:
@@ -118,6 +119,10 @@ class ChinMuImpl : public torch::nn::Module {
   /// The embeddings of a song's consecutive windows, [K, D] normalised. A last window shorter
   /// than half a window is dropped unless it is the only one; shorter windows are zero-padded.
   at::Tensor embed_windows(const at::Tensor& wav, int64_t batch = 8);
+  /// The audio tower's hidden states of a song [T], each layer's (the embedding's and every
+  /// transformer layer's) averaged over frames and then over embed_windows()'s windows:
+  /// [layers + 1, H].
+  at::Tensor audio_layer_means(const at::Tensor& wav, int64_t batch = 8);
   /// A whole song [T]: the normalised mean of embed_windows() ([D]).
   at::Tensor embed_song(const at::Tensor& wav, int64_t batch = 8);
   /// Normalised embeddings of texts [N, D], tokenized with the model's vocabulary.
@@ -130,6 +135,9 @@ class ChinMuImpl : public torch::nn::Module {
   BertModel& text() { return text_; }
 
  private:
+  /// embed_windows()'s windows of a song, [K, window_samples].
+  at::Tensor song_windows(const at::Tensor& wav) const;
+
   ChinMuConfig config_;
   text::WordPieceTokenizer tokenizer_;
   BertModel text_{nullptr};

@@ -1,0 +1,261 @@
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/optim/adamw.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "bench/python_baseline.h"
+#include "bench/suites.h"
+#include "mudit/core/fs.h"
+#include "mudit/core/safetensors.h"
+#include "mudit/core/state_dict.h"
+#include "mudit/diffusion/interpolant.h"
+#include "mudit/models/dit.h"
+
+namespace mudit::bench {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kSteps = 30;  // Euler steps per song in the sampling real-time factor
+constexpr double kLr = 1e-4, kBeta1 = 0.9, kBeta2 = 0.999, kEps = 1e-8, kWeightDecay = 0.01;
+
+struct Case {
+  std::string name;
+  DiTConfig dit;
+  int64_t train_batch;  // 0: no training step
+  int64_t train_frames;
+  int64_t sample_frames;  // of the one song sampled (two rows: condition and null)
+  int64_t lyric_tokens;
+  int64_t cond_frames;  // 0: a pooled condition [B, D]; else per-frame [B, F, D]
+  double latent_rate;   // latent frames per second of audio
+  int repeat_divisor;   // big cases run repeats / this
+};
+
+DiTConfig medium() {
+  DiTConfig c;
+  c.latent_dim = 64;
+  c.patch = 2;
+  c.hidden_size = 512;
+  c.depth = 4;
+  c.num_heads = 8;
+  c.max_frames = 1024;
+  c.lyric_max_tokens = 256;
+  return c;
+}
+
+// Random weights: DiT's initialisation zeroes the modulations and the output layer, which would
+// make every output zero and the agreement check empty. Matrices uniform in ±1/sqrt(fan in) (the
+// scale of PyTorch's Linear), vectors N(0, 0.1), the cross-attention norms' gains 1 + N(0, 0.1).
+void randomize(DiT& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model->named_parameters()) {
+    at::Tensor w = p.value();
+    if (w.dim() >= 2) {
+      const double bound = 1.0 / std::sqrt(static_cast<double>(w.size(1)));
+      w.uniform_(-bound, bound);
+    } else {
+      w.normal_(0, 0.1);
+      if (p.key().find("norm_cross.weight") != std::string::npos) w.add_(1.0);
+    }
+  }
+}
+
+// b songs of up to `frames` frames exercising every input of the backbone: the songs shrink by
+// frames / 2b each (padding); song 0 has its first quarter known in context; song 1 has its
+// condition dropped, song 2 its lyrics; the last of three or more has no lyrics; lyrics are
+// padded like the frames.
+DiTInputs make_inputs(const Case& c, int64_t b, int64_t frames) {
+  const DiTConfig& d = c.dit;
+  const int64_t l = c.lyric_tokens;
+  DiTInputs in;
+  in.x = at::randn({b, frames, d.latent_dim});  // [B, T, C]
+  in.t = at::rand({b});
+  in.frame_mask = at::zeros({b, frames}, at::kBool);
+  in.lyrics = at::randint(1, d.lyric_vocab, {b, l}, at::kLong);  // [B, L]
+  in.known = at::randn({b, frames, d.latent_dim});
+  in.known_mask = at::zeros({b, frames}, at::kBool);
+  in.cond = c.cond_frames ? at::randn({b, c.cond_frames, d.cond_dim}) : at::randn({b, d.cond_dim});
+  in.cond_keep = at::ones({b}, at::kBool);
+  in.lyrics_keep = at::ones({b}, at::kBool);
+  for (int64_t i = 0; i < b; ++i) {
+    in.frame_mask[i].narrow(0, 0, frames - i * frames / (2 * b)).fill_(true);
+    in.lyrics[i].narrow(0, l - i * l / (2 * b), i * l / (2 * b)).zero_();
+  }
+  if (b > 1) {
+    in.known_mask[0].narrow(0, 0, frames / 4).fill_(true);
+    in.cond_keep[1].fill_(false);
+  }
+  if (b > 2) in.lyrics[b - 1].zero_();
+  if (b > 3) in.lyrics_keep[2].fill_(false);
+  in.lyric_mask = in.lyrics.ne(0);
+  return in;
+}
+
+// The batch of one guided Euler step for `base` (one song): the conditioned row, then the null
+// row (description and lyrics dropped).
+DiTInputs guided_batch(DiTInputs base) {
+  auto twice = [](const at::Tensor& v) { return at::cat({v, v}); };
+  const at::Tensor on = at::ones({1}, at::kBool), off = at::zeros({1}, at::kBool);
+  base.x = twice(base.x);
+  base.t = twice(base.t);
+  base.frame_mask = twice(base.frame_mask);
+  base.cond = twice(base.cond);
+  base.cond_keep = at::cat({on, off});
+  base.lyrics = twice(base.lyrics);
+  base.lyric_mask = twice(base.lyric_mask);
+  base.lyrics_keep = at::cat({on, off});
+  base.known = twice(base.known);
+  base.known_mask = twice(base.known_mask);
+  return base;
+}
+
+std::map<std::string, at::Tensor> tensors(const DiTInputs& in) {
+  return {{"x", in.x},
+          {"t", in.t},
+          {"frame_mask", in.frame_mask},
+          {"cond", in.cond},
+          {"cond_keep", in.cond_keep},
+          {"lyrics", in.lyrics},
+          {"lyric_mask", in.lyric_mask},
+          {"lyrics_keep", in.lyrics_keep},
+          {"known", in.known},
+          {"known_mask", in.known_mask}};
+}
+
+// Writes a config's fields into JSON, as the baseline reads them.
+struct JsonWriter {
+  nlohmann::json& j;
+  template <class T>
+  void operator()(const char* key, const T& value) {
+    j[key] = value;
+  }
+};
+
+nlohmann::json to_json(DiTConfig c) {
+  nlohmann::json j;
+  JsonWriter w{j};
+  c.visit(w);
+  return j;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+std::vector<Measurement> run_generator_suite(const BenchOptions& options) {
+  const fs::path root =
+      options.work_dir.empty()
+          ? fs::temp_directory_path() / ("mudit-bench-generator-" + std::to_string(::getpid()))
+          : options.work_dir / "generator";
+  fs::remove_all(root);
+  at::set_num_threads(options.threads);
+  std::vector<Measurement> out;
+  const std::vector<Case> cases = {
+      {"tiny", DiTConfig::tiny(), 8, 512, 512, 128, 0, 24000.0 / 2048, 1},
+      {"medium", medium(), 4, 255, 1023, 256, 8, 24000.0 / 2048, 2},
+      {"seed", DiTConfig::seed(), 0, 0, 128, 256, 0, 24000.0 / 256 / 16, 4},
+  };
+  for (const Case& c : cases) {
+    const fs::path work = root / c.name;
+    fs::create_directories(work);
+    torch::manual_seed(0);
+    DiT model(c.dit);
+    randomize(model);
+    save_safetensors(work / "weights.safetensors", state_dict(*model));
+    const int repeats = std::max(1, options.repeats / c.repeat_divisor);
+    const int warmup = std::min(options.warmup, 1);
+    const std::string& n = c.name;
+
+    // Sampling: one guided forward of a song (two rows), as an ODE step makes it.
+    const DiTInputs sample = guided_batch(make_inputs(c, 1, c.sample_frames));
+    const double audio_s = static_cast<double>(c.sample_frames) / c.latent_rate;
+    std::vector<double> times;
+    at::Tensor sample_out;
+    model->eval();
+    {
+      c10::InferenceMode guard;
+      for (int i = 0; i < warmup + repeats; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        sample_out = model->forward(sample);
+        if (i >= warmup) times.push_back(seconds_since(t0));
+      }
+    }
+    const double cpp_forward = median(times);
+    save_safetensors(work / "sample_inputs.safetensors", tensors(sample));
+    save_safetensors(work / "cpp_out.safetensors", {{"out", sample_out}});
+
+    // Training: forward, masked MSE against a fixed target, backward, AdamW.
+    double cpp_step = 0, cpp_loss = 0;
+    if (c.train_batch > 0) {
+      const DiTInputs batch = make_inputs(c, c.train_batch, c.train_frames);
+      const at::Tensor target = at::randn_like(batch.x);                            // [B, T, C]
+      const at::Tensor scored = batch.frame_mask & batch.known_mask.logical_not();  // [B, T]
+      auto saved = tensors(batch);
+      saved["target"] = target;
+      save_safetensors(work / "train_inputs.safetensors", saved);
+      torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(kLr)
+                                                       .betas({kBeta1, kBeta2})
+                                                       .eps(kEps)
+                                                       .weight_decay(kWeightDecay));
+      model->train();
+      times.clear();
+      for (int i = 0; i < warmup + repeats; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        opt.zero_grad();
+        const at::Tensor loss =
+            diffusion::masked_mean((model->forward(batch) - target).pow(2), scored).mean();
+        loss.backward();
+        opt.step();
+        if (i == 0) cpp_loss = loss.item<double>();
+        if (i >= warmup) times.push_back(seconds_since(t0));
+      }
+      cpp_step = median(times);
+    }
+
+    // The same weights, inputs and thread count in PyTorch eager mode.
+    nlohmann::json cfg;
+    cfg["dit"] = to_json(c.dit);
+    cfg["threads"] = options.threads;
+    cfg["sample"] = {{"warmup", warmup}, {"repeats", repeats}};
+    cfg["train"] = nullptr;
+    if (c.train_batch > 0) {
+      cfg["train"] = {{"warmup", warmup}, {"repeats", repeats},
+                      {"lr", kLr},        {"betas", {kBeta1, kBeta2}},
+                      {"eps", kEps},      {"weight_decay", kWeightDecay}};
+    }
+    write_file_atomic(work / "config.json", cfg.dump());
+    model = nullptr;  // the seed's weights are 1.7 GB; the baseline loads its own copy
+    const auto j = run_baseline("generator", "dit_eager.py", work);
+
+    if (c.train_batch > 0) {
+      out.push_back({"generator", n + " train step C++", cpp_step * 1e3, "ms"});
+      if (j) {
+        const double py = median(j->at("train_seconds").get<std::vector<double>>());
+        out.push_back({"generator", n + " train step PyTorch", py * 1e3, "ms"});
+        out.push_back({"generator", n + " train speed-up", py / cpp_step, "x"});
+        out.push_back({"generator", n + " loss |C++ - PyTorch|",
+                       std::abs(cpp_loss - j->at("first_loss").get<double>()), ""});
+      }
+    }
+    out.push_back({"generator", n + " sampling C++ RTF", cpp_forward * kSteps / audio_s, "x"});
+    if (j) {
+      const double py = median(j->at("forward_seconds").get<std::vector<double>>());
+      out.push_back({"generator", n + " sampling PyTorch RTF", py * kSteps / audio_s, "x"});
+      out.push_back({"generator", n + " sampling speed-up", py / cpp_forward, "x"});
+      out.push_back(
+          {"generator", n + " forward |C++ - PyTorch|", j->at("max_abs_diff").get<double>(), ""});
+    }
+    fs::remove_all(work);
+  }
+  fs::remove_all(root);
+  return out;
+}
+
+}  // namespace mudit::bench

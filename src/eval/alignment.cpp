@@ -1,0 +1,76 @@
+#include "mudit/eval/alignment.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "mudit/core/error.h"
+
+namespace mudit::eval {
+
+at::Tensor semantic_audio_alignment(ChinMu& chinmu, const at::Tensor& wav,
+                                    const std::vector<std::string>& descriptions) {
+  c10::InferenceMode guard;
+  if (descriptions.empty()) return at::empty({0}, at::kDouble);
+  const at::Tensor audio = chinmu->embed_song(wav);           // [D], normalised
+  const at::Tensor text = chinmu->embed_texts(descriptions);  // [K, D], normalised
+  return at::matmul(text, audio).to(at::kCPU, at::kDouble);
+}
+
+double acoustic_reference_alignment(const at::Tensor& generated_layers,
+                                    const at::Tensor& reference_layers) {
+  MUDIT_CHECK(generated_layers.dim() == 2 && generated_layers.sizes() == reference_layers.sizes(),
+              ShapeError, "ARA expects two [L, H] layer summaries of one encoder, got ",
+              generated_layers.sizes(), " and ", reference_layers.sizes());
+  const auto unit = [](const at::Tensor& x) {
+    const at::Tensor d = x.to(at::kCPU, at::kDouble);
+    return d / d.norm(2, {1}, true).clamp_min(1e-12);
+  };
+  return at::matmul(unit(generated_layers), unit(reference_layers).t()).mean().item<double>();
+}
+
+TagSimilarity tag_similarity(ChinMu& chinmu, const std::vector<std::string>& a,
+                             const std::vector<std::string>& b) {
+  TagSimilarity out;
+  if (a.empty() || b.empty()) return out;
+  c10::InferenceMode guard;
+  const at::Tensor cos =
+      at::matmul(chinmu->embed_texts(a), chinmu->embed_texts(b).t()).to(at::kCPU, at::kDouble);
+  out.pairs = cos.numel();
+  out.mean = cos.mean().item<double>();
+  out.std = std::sqrt((cos - out.mean).pow(2).mean().item<double>());
+  return out;
+}
+
+std::map<std::string, TagSimilarity> tag_similarity_by_dimension(
+    ChinMu& chinmu, const std::vector<std::map<std::string, std::vector<std::string>>>& a,
+    const std::vector<std::map<std::string, std::vector<std::string>>>& b) {
+  MUDIT_CHECK(a.size() == b.size(), ShapeError, "tag similarity: ", a.size(), " and ", b.size(),
+              " songs");
+  std::map<std::string, std::pair<double, double>> sums;  // sum, sum of squares
+  std::map<std::string, int64_t> counts;
+  for (size_t s = 0; s < a.size(); ++s) {
+    for (const auto& [dim, tags] : a[s]) {
+      const auto other = b[s].find(dim);
+      if (other == b[s].end() || tags.empty() || other->second.empty()) continue;
+      const TagSimilarity t = tag_similarity(chinmu, tags, other->second);
+      const double n = static_cast<double>(t.pairs);
+      sums[dim].first += t.mean * n;
+      sums[dim].second += (t.std * t.std + t.mean * t.mean) * n;
+      counts[dim] += t.pairs;
+    }
+  }
+  std::map<std::string, TagSimilarity> out;
+  for (const auto& [dim, s] : sums) {
+    const double n = static_cast<double>(counts[dim]);
+    TagSimilarity& t = out[dim];
+    t.pairs = counts[dim];
+    t.mean = s.first / n;
+    t.std = std::sqrt(std::max(0.0, s.second / n - t.mean * t.mean));
+  }
+  return out;
+}
+
+}  // namespace mudit::eval

@@ -1,0 +1,500 @@
+#include "mudit/eval/evaluate.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+#include "mudit/audio/analysis.h"
+#include "mudit/audio/features.h"
+#include "mudit/audio/io.h"
+#include "mudit/audio/resample.h"
+#include "mudit/core/error.h"
+#include "mudit/core/fs.h"
+#include "mudit/core/log.h"
+#include "mudit/data/manifest.h"
+#include "mudit/eval/alignment.h"
+#include "mudit/eval/control.h"
+#include "mudit/eval/fad.h"
+#include "mudit/eval/lyric_score.h"
+#include "mudit/eval/reconstruction.h"
+#include "mudit/eval/report.h"
+#include "mudit/models/chinmu.h"
+#include "mudit/models/model_files.h"
+#include "mudit/text/g2p.h"
+#include "mudit/train/image.h"
+
+namespace mudit::eval {
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+const std::vector<std::string>& metric_names() {
+  static const std::vector<std::string> names = {"control", "saa",  "ara",           "fad",
+                                                 "lyrics",  "tags", "reconstruction"};
+  return names;
+}
+
+namespace {
+
+constexpr int kRate = 24000;            // audio is read mono at this rate unless ChinMu says else
+constexpr double kPreviewSeconds = 30;  // of each song in the report
+
+struct Reference {
+  std::string id;
+  fs::path audio;
+  std::string lyrics;
+  std::vector<std::string> professional, amateur;
+  std::optional<ControlTarget> target;
+  data::TagMap amateur_tags, professional_tags;
+};
+
+struct Song {
+  std::string id;
+  fs::path audio;
+  std::string description;
+  std::string lyrics;
+  bool has_prompt = false;  // a sidecar said what the prompt was
+  int ref = -1;
+  std::string register_ = "unknown";
+};
+
+bool is_audio(const fs::path& p) {
+  const std::string e = p.extension().string();
+  return e == ".wav" || e == ".flac" || e == ".ogg";
+}
+
+std::vector<Song> read_generated(const fs::path& dir) {
+  MUDIT_CHECK(fs::is_directory(dir), IoError, "generated songs: '", dir.string(),
+              "' is not a folder");
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.is_regular_file() && is_audio(e.path())) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  MUDIT_CHECK(!files.empty(), DataError, "generated songs: no .wav, .flac or .ogg files in '",
+              dir.string(), "'");
+  std::vector<Song> songs;
+  for (const fs::path& f : files) {
+    Song s;
+    s.id = f.stem().string();
+    s.audio = f;
+    const fs::path sidecar = fs::path(f).replace_extension(".json");
+    if (fs::exists(sidecar)) {
+      const auto j = ordered_json::parse(read_file(sidecar), nullptr, false);
+      MUDIT_CHECK(j.is_object(), DataError, sidecar.string(), ": not a JSON object");
+      const auto& r = j.contains("request") ? j["request"] : j;
+      s.description = r.value("description", "");
+      s.lyrics = r.value("lyrics", "");
+      s.has_prompt = true;
+    }
+    const fs::path txt = fs::path(f).replace_extension(".txt");
+    if (fs::exists(txt)) s.lyrics = read_file(txt);
+    songs.push_back(std::move(s));
+  }
+  return songs;
+}
+
+std::vector<Reference> read_references(const fs::path& path) {
+  std::vector<Reference> refs;
+  if (fs::is_directory(path)) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(path)) {
+      if (e.is_regular_file() && is_audio(e.path())) files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) refs.push_back({f.stem().string(), f});
+  } else {
+    for (const data::ManifestEntry& e : data::read_manifest(path)) {
+      Reference r;
+      r.id = e.id;
+      r.audio = data::resolve_audio(e, path);
+      r.lyrics = e.lyrics;
+      for (const auto& d : e.professional) r.professional.push_back(d.text);
+      for (const auto& d : e.amateur) r.amateur.push_back(d.text);
+      r.target = ControlTarget::from_meta(e.meta);
+      r.amateur_tags = e.amateur_tags;
+      r.professional_tags = e.professional_tags;
+      refs.push_back(std::move(r));
+    }
+  }
+  MUDIT_CHECK(!refs.empty(), DataError, "reference: no songs in '", path.string(), "'");
+  return refs;
+}
+
+void pair(std::vector<Song>& songs, const std::vector<Reference>& refs) {
+  std::map<std::string, int> by_id;
+  for (size_t i = 0; i < refs.size(); ++i) by_id[refs[i].id] = static_cast<int>(i);
+  for (Song& s : songs) {
+    // The id itself, else the longest "id." prefix of the name.
+    for (std::string name = s.id;;) {
+      if (const auto it = by_id.find(name); it != by_id.end()) {
+        s.ref = it->second;
+        break;
+      }
+      const size_t dot = name.rfind('.');
+      if (dot == std::string::npos) break;
+      name.resize(dot);
+    }
+    if (!s.has_prompt) continue;
+    if (s.description.empty()) {
+      s.register_ = "none";
+    } else if (s.ref >= 0) {
+      const Reference& r = refs[s.ref];
+      const auto has = [&](const std::vector<std::string>& v) {
+        return std::find(v.begin(), v.end(), s.description) != v.end();
+      };
+      s.register_ = has(r.professional) ? "professional" : has(r.amateur) ? "amateur" : "other";
+    } else {
+      s.register_ = "other";
+    }
+  }
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
+std::string fmt(double v, int digits = 3) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string key_name(int tonic, bool minor) {
+  KeyEstimate k;
+  k.tonic = tonic;
+  k.minor = minor;
+  return k.name();
+}
+
+// Chooses the metrics: the requested ones (each must be possible), or every possible one but
+// reconstruction and tags. Logs what is left out and why.
+std::vector<std::string> choose_metrics(const EvalOptions& o, const std::vector<Song>& songs,
+                                        const std::vector<Reference>& refs) {
+  const bool paired =
+      std::any_of(songs.begin(), songs.end(), [](const Song& s) { return s.ref >= 0; });
+  const bool targets = std::any_of(songs.begin(), songs.end(), [&](const Song& s) {
+    return s.ref >= 0 && refs[s.ref].target.has_value();
+  });
+  const bool lyrics = std::any_of(songs.begin(), songs.end(), [&](const Song& s) {
+    return s.ref >= 0 && !s.lyrics.empty() && !refs[s.ref].lyrics.empty();
+  });
+  const bool tags = std::any_of(refs.begin(), refs.end(), [](const Reference& r) {
+    return !r.amateur_tags.empty() && !r.professional_tags.empty();
+  });
+  const bool chinmu = !o.chinmu.empty();
+  const std::map<std::string, std::string> missing = {
+      {"control",
+       targets ? "" : "no generated song pairs with a reference that has tempo/key labels"},
+      {"saa", chinmu ? "" : "needs --chinmu"},
+      {"ara", !chinmu  ? "needs --chinmu"
+              : paired ? ""
+                       : "no generated song pairs with a reference"},
+      {"fad", !chinmu ? "needs --chinmu"
+              : songs.size() >= 2 && refs.size() >= 2
+                  ? ""
+                  : "needs 2 or more generated and reference songs"},
+      {"lyrics", lyrics ? "" : "no generated song with lyrics pairs with a reference with lyrics"},
+      {"tags", !chinmu ? "needs --chinmu"
+               : tags  ? ""
+                       : "no reference has both tag sets"},
+      {"reconstruction", paired ? "" : "no generated song pairs with a reference"}};
+  std::vector<std::string> chosen;
+  if (!o.metrics.empty()) {
+    for (const std::string& m : o.metrics) {
+      MUDIT_CHECK(missing.at(m).empty(), ConfigError, "metric ", m, ": ", missing.at(m));
+      chosen.push_back(m);
+    }
+    return chosen;
+  }
+  for (const std::string& m : metric_names()) {
+    if (m == "reconstruction" || m == "tags") continue;
+    if (missing.at(m).empty()) {
+      chosen.push_back(m);
+    } else {
+      log::info("eval: metric ", m, " left out: ", missing.at(m));
+    }
+  }
+  MUDIT_CHECK(!chosen.empty(), ConfigError, "eval: none of the metrics applies to these inputs");
+  return chosen;
+}
+
+struct Loaded {
+  at::Tensor mono;     // [T] at rate
+  at::Tensor windows;  // ChinMu window embeddings [K, D] (fad)
+  at::Tensor layers;   // ChinMu layer means [L, H] (ara)
+};
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
+}  // namespace
+
+std::string evaluate(const EvalOptions& o) {
+  for (const std::string& m : o.metrics) {
+    MUDIT_CHECK(std::find(metric_names().begin(), metric_names().end(), m) != metric_names().end(),
+                ConfigError, "unknown metric '", m, "' (metrics: ", join(metric_names(), ", "),
+                ")");
+  }
+  std::vector<Song> songs = read_generated(o.generated);
+  const std::vector<Reference> refs = read_references(o.reference);
+  pair(songs, refs);
+  const int64_t paired =
+      std::count_if(songs.begin(), songs.end(), [](const Song& s) { return s.ref >= 0; });
+  const std::vector<std::string> metrics = choose_metrics(o, songs, refs);
+  log::info("eval: ", songs.size(), " generated songs, ", refs.size(), " references, ", paired,
+            " paired; metrics ", join(metrics, ", "));
+  const std::set<std::string> want(metrics.begin(), metrics.end());
+  const auto on = [&](const char* m) { return want.count(m) > 0; };
+
+  ChinMu chinmu{nullptr};
+  int rate = kRate;
+  if (on("saa") || on("ara") || on("fad") || on("tags")) {
+    chinmu = load_chinmu(resolve_model_file(o.chinmu), o.device);
+    rate = static_cast<int>(chinmu->config().audio.mel.sample_rate);
+  }
+  c10::InferenceMode guard;
+  const auto load = [&](const fs::path& f) {
+    audio::AudioReadOptions ro;
+    ro.sample_rate = rate;
+    ro.channels = 1;
+    const audio::Audio a = audio::read_audio(f, ro);
+    MUDIT_CHECK(a.frames() > 0, DataError, f.string(), ": no samples");
+    return a.samples[0];
+  };
+  const auto embed = [&](Loaded& l) {
+    const at::Tensor x = l.mono.to(o.device);
+    if (on("fad")) l.windows = chinmu->embed_windows(x).to(at::kCPU, at::kDouble);
+    if (on("ara")) l.layers = chinmu->audio_layer_means(x).to(at::kCPU, at::kDouble);
+  };
+
+  // References: FAD needs them all; the others only the paired ones.
+  std::vector<Loaded> ref_data(refs.size());
+  std::vector<bool> need_ref(refs.size(), on("fad"));
+  for (const Song& s : songs) {
+    if (s.ref >= 0 && (on("ara") || on("reconstruction"))) need_ref[s.ref] = true;
+  }
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!need_ref[i]) continue;
+    ref_data[i].mono = load(refs[i].audio);
+    embed(ref_data[i]);
+  }
+
+  ordered_json per_song = ordered_json::array();
+  std::map<std::string, ControlSummary> control;
+  std::map<std::string, std::map<std::string, std::vector<double>>> saa;  // register -> kind
+  std::vector<double> ara, lyric_totals;
+  std::map<std::string, std::vector<double>> lyric_parts;
+  std::vector<at::Tensor> gen_windows;
+  std::vector<ReportSong> report_songs;
+  const MelSpectrogram mel(MelConfig::mudit_24k());
+  for (size_t n = 0; n < songs.size(); ++n) {
+    const Song& s = songs[n];
+    const Reference* ref = s.ref >= 0 ? &refs[s.ref] : nullptr;
+    Loaded g;
+    g.mono = load(s.audio);
+    embed(g);
+    ordered_json row;
+    row["id"] = s.id;
+    row["reference"] = ref ? ref->id : "";
+    row["register"] = s.register_;
+    row["seconds"] = static_cast<double>(g.mono.size(0)) / rate;
+    if (on("control") && ref && ref->target) {
+      const ControlEstimate e = ControlEstimate::analyse(g.mono, rate);
+      const ControlHits h = control_hits(*ref->target, e);
+      control[s.register_].add(h);
+      row["bpm"] = e.bpm;
+      row["key"] = key_name(e.tonic, e.minor);
+      row["target_bpm"] = ref->target->beat_bpm;
+      row["target_key"] = ref->target->tonic >= 0
+                              ? pitch_class_names()[ref->target->tonic] + " " + ref->target->mode
+                              : ref->target->mode;
+      row["tempo_8"] = h.tempo_8;
+      row["key_hit"] = h.key;
+    }
+    if (on("saa")) {
+      const auto score = [&](const char* kind, const std::vector<std::string>& texts) {
+        if (texts.empty()) return;
+        const double v =
+            semantic_audio_alignment(chinmu, g.mono.to(o.device), texts).mean().item<double>();
+        row[std::string("saa_") + kind] = v;
+        saa[s.register_][kind].push_back(v);
+      };
+      if (!s.description.empty()) score("prompt", {s.description});
+      if (ref) {
+        score("professional", ref->professional);
+        score("amateur", ref->amateur);
+      }
+    }
+    if (on("ara") && ref) {
+      const double v = acoustic_reference_alignment(g.layers, ref_data[s.ref].layers);
+      row["ara"] = v;
+      ara.push_back(v);
+    }
+    if (on("lyrics") && ref && !s.lyrics.empty() && !ref->lyrics.empty()) {
+      static const text::G2P g2p;
+      const LyricScore l = score_lyrics(s.lyrics, lyric_template(ref->lyrics, g2p), g2p);
+      row["lyrics"] = l.to_map();
+      lyric_totals.push_back(l.total);
+      for (const auto& [k, v] : l.to_map()) lyric_parts[k].push_back(v);
+    }
+    if (on("reconstruction") && ref) {
+      row["reconstruction"] =
+          reconstruction_metrics(g.mono.unsqueeze(0), ref_data[s.ref].mono.unsqueeze(0),
+                                 MelConfig::mudit_24k())
+              .to_map();
+    }
+    if (on("fad")) gen_windows.push_back(g.windows);
+    per_song.push_back(std::move(row));
+
+    ReportSong rs;
+    rs.id = s.id;
+    rs.caption = s.description.empty() ? "(no description)" : s.description;
+    const at::Tensor preview = g.mono.slice(0, 0, static_cast<int64_t>(kPreviewSeconds * rate));
+    at::Tensor m = mel(rate == kRate ? preview : audio::resample(preview, rate, kRate));  // [M, N]
+    // Half the mel rows and at most 600 columns: the page stays small (about 60 kB a song).
+    const int64_t step = (m.size(1) + 599) / 600;
+    m = at::avg_pool2d(m.unsqueeze(0).unsqueeze(0), {2, step}, {2, step}, {0, 0}, true)[0][0];
+    train::SpectrogramImageOptions io;
+    io.dynamic_range = 11.5;
+    rs.spectrogram_png = train::encode_png(train::spectrogram_image(m, io));
+    if (o.report_audio) {
+      audio::AudioWriteOptions wo;
+      wo.format = "ogg";
+      rs.audio = audio::encode_audio(preview.unsqueeze(0), rate, wo);
+    }
+    report_songs.push_back(std::move(rs));
+    if ((n + 1) % 10 == 0 || n + 1 == songs.size()) {
+      log::info("eval: ", n + 1, "/", songs.size(), " songs");
+    }
+  }
+
+  ordered_json summary;
+  summary["songs"] = songs.size();
+  summary["references"] = refs.size();
+  summary["paired"] = paired;
+  ordered_json groups;
+  std::vector<ReportTable> tables;
+  if (on("fad")) {
+    std::vector<at::Tensor> ref_rows;
+    for (size_t i = 0; i < refs.size(); ++i) ref_rows.push_back(ref_data[i].windows);
+    const GaussianStats ref_stats = gaussian_stats(at::cat(ref_rows, 0));
+    const at::Tensor all = at::cat(gen_windows, 0);
+    summary["fad"] = frechet_distance(gaussian_stats(all), ref_stats);
+    summary["fad_embeddings"] = all.size(0);
+    const int64_t min_size = std::max<int64_t>(2, all.size(0) / 4);
+    if (all.size(0) > min_size) {
+      const FadInfinity inf = fad_infinity(all, ref_stats, min_size, o.fad_steps, o.seed);
+      summary["fad_inf"] = inf.value;
+      summary["fad_inf_r2"] = inf.r2;
+    }
+    const std::vector<double> each = per_song_fad(gen_windows, ref_stats);
+    for (size_t i = 0; i < each.size(); ++i) per_song[i]["fad"] = each[i];
+  }
+  if (on("ara")) summary["ara"] = mean_of(ara);
+  if (on("lyrics")) {
+    for (const auto& [k, v] : lyric_parts) summary["lyrics_" + k] = mean_of(v);
+  }
+  if (on("control")) {
+    ReportTable t{"Control accuracy by prompt register",
+                  {"register", "songs", "tempo ±4 %", "tempo ±8 %", "tempo class", "key",
+                   "relative key", "parallel key", "mode"}};
+    for (auto& [reg, c] : control) {
+      c.finish();
+      groups[reg]["control"] = c.to_map();
+      t.rows.push_back({reg, std::to_string(c.songs), fmt(c.tempo_4), fmt(c.tempo_8),
+                        fmt(c.tempo_class) + " (" + std::to_string(c.class_songs) + ")",
+                        fmt(c.key) + " (" + std::to_string(c.key_songs) + ")", fmt(c.relative_key),
+                        fmt(c.parallel_key), fmt(c.mode)});
+    }
+    tables.push_back(std::move(t));
+  }
+  if (on("saa")) {
+    ReportTable t{"Semantic audio alignment (ChinMu cosine) by prompt register",
+                  {"register", "with its prompt", "with professional descriptions",
+                   "with amateur descriptions"}};
+    for (const auto& [reg, kinds] : saa) {
+      std::vector<std::string> cells = {reg};
+      for (const char* k : {"prompt", "professional", "amateur"}) {
+        const auto it = kinds.find(k);
+        if (it == kinds.end()) {
+          cells.push_back("");
+          continue;
+        }
+        groups[reg]["saa_" + std::string(k)] = mean_of(it->second);
+        cells.push_back(fmt(mean_of(it->second)));
+      }
+      t.rows.push_back(std::move(cells));
+    }
+    tables.push_back(std::move(t));
+  }
+  if (on("tags")) {
+    std::vector<data::TagMap> a, b;
+    for (const Reference& r : refs) {
+      a.push_back(r.amateur_tags);
+      b.push_back(r.professional_tags);
+    }
+    ReportTable t{"Tag similarity: amateur against professional tags of the references",
+                  {"dimension", "mean cosine", "std", "pairs"}};
+    for (const auto& [dim, ts] : tag_similarity_by_dimension(chinmu, a, b)) {
+      summary["tags"][dim] = {{"mean", ts.mean}, {"std", ts.std}, {"pairs", ts.pairs}};
+      t.rows.push_back({dim, fmt(ts.mean), fmt(ts.std), std::to_string(ts.pairs)});
+    }
+    tables.push_back(std::move(t));
+  }
+  ReportTable sum_table{"Summary", {"measure", "value"}};
+  for (const auto& [k, v] : summary.items()) {
+    if (v.is_number())
+      sum_table.rows.push_back({k, v.is_number_integer() ? v.dump() : fmt(v.get<double>(), 4)});
+  }
+  tables.insert(tables.begin(), std::move(sum_table));
+  ReportTable song_table{"Songs", {"id", "register", "reference"}};
+  const std::vector<std::string> cols = {"bpm",        "target_bpm", "key", "target_key",
+                                         "saa_prompt", "ara",        "fad"};
+  for (const auto& c : cols) song_table.columns.push_back(c);
+  if (on("lyrics")) song_table.columns.push_back("lyric score");
+  for (const auto& row : per_song) {
+    std::vector<std::string> cells = {row["id"], row["register"], row["reference"]};
+    for (const auto& c : cols) {
+      if (!row.contains(c)) {
+        cells.push_back("");
+      } else if (row[c].is_number()) {
+        cells.push_back(fmt(row[c].get<double>(), c.find("bpm") != std::string::npos ? 1 : 3));
+      } else {
+        cells.push_back(row[c].get<std::string>());
+      }
+    }
+    if (on("lyrics")) {
+      cells.push_back(row.contains("lyrics") ? fmt(row["lyrics"]["total"].get<double>(), 2) : "");
+    }
+    song_table.rows.push_back(std::move(cells));
+  }
+  tables.push_back(std::move(song_table));
+
+  ordered_json out;
+  out["generated"] = fs::absolute(o.generated).string();
+  out["reference"] = fs::absolute(o.reference).string();
+  out["metrics"] = metrics;
+  out["summary"] = summary;
+  out["groups"] = groups;
+  out["songs"] = per_song;
+  const std::string text = out.dump(2) + "\n";
+  fs::create_directories(o.out);
+  write_file_atomic(o.out / "metrics.json", text);
+  write_file_atomic(
+      o.out / "report.html",
+      render_report("mudit eval: " + o.generated.filename().string(), tables, report_songs));
+  return text;
+}
+
+}  // namespace mudit::eval

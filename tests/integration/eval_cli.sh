@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `mudit eval` end to end on a small synthetic corpus: three "generated" songs (real songs of
+# the corpus with `mudit sample`-style sidecars: two professional prompts, one with none)
+# scored against the corpus manifest with a few-step tiny ChinMu; metrics.json holds what the
+# inputs fix (the lyric score of a song's own lyrics is full, ARA of a song with itself is at
+# its maximum); report.html opens in headless Chromium (when installed) with its tables and
+# audio players, and a screenshot of it is a real PNG. Bad input: one line, exit 2, no files.
+set -u
+MUDIT=$1
+CONFIGS=$2  # configs/
+failures=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# shellcheck source=cli_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
+
+if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
+  echo "skip: no General MIDI soundfont for the synthetic corpus"; exit 77
+fi
+check synth 0 "$MUDIT" synth --out "$work/corpus" --songs 4 --seconds 6 --seed 5 --log-level warn \
+  --set 'synth.soundfonts=[/usr/share/sounds/sf2/FluidR3_GM.sf2]'
+M="$work/corpus/manifest.jsonl"
+check chinmu-train 0 "$MUDIT" train --config "$CONFIGS/chinmu/tiny.yaml" --run-dir "$work/chinmu" \
+  --steps 2 --set "data.manifest='$M'" --set "data.valid_manifest='$M'" \
+  --set train.batch_size=4 --set train.validate_every=0 --log-level warn
+
+mkdir -p "$work/gen"
+python3 - "$M" "$work/gen" <<'PY'
+import json, os, shutil, sys
+manifest, gen = sys.argv[1], sys.argv[2]
+songs = [json.loads(l) for l in open(manifest)]
+for e, kind in [(songs[0], "professional"), (songs[1], "professional"), (songs[2], "none")]:
+    name = f'{e["id"]}.{kind}'
+    shutil.copy(os.path.join(os.path.dirname(manifest), e["audio"]), f"{gen}/{name}.wav")
+    desc = e["descriptions"]["professional"][0]["text"] if kind != "none" else ""
+    req = {"id": name, "description": desc, "lyrics": e["lyrics"]}
+    json.dump({"request": req}, open(f"{gen}/{name}.json", "w"), ensure_ascii=False)
+PY
+
+check eval 0 "$MUDIT" eval --generated "$work/gen" --reference "$M" --chinmu "$work/chinmu" \
+  --out "$work/eval" --log-level info
+expect_in eval "$work/err" "3 generated songs, 4 references, 3 paired; metrics control, saa, ara, fad, lyrics"
+python3 - "$work/eval/metrics.json" <<'PY' || failures=$((failures + 1))
+import json, math, sys
+m = json.load(open(sys.argv[1]))
+s, g, songs = m["summary"], m["groups"], m["songs"]
+problems = []
+def want(cond, what):
+    if not cond: problems.append(what)
+want(m["metrics"] == ["control", "saa", "ara", "fad", "lyrics"], f'metrics {m["metrics"]}')
+want(sorted(g) == ["none", "professional"], f"groups {sorted(g)}")
+want(g["professional"]["control"]["songs"] == 2, "two professional songs")
+want(all(r["register"] in ("professional", "none") for r in songs), "registers")
+# The songs are the references themselves: the lyric score is full (P1..P4 = 100).
+for r in songs:
+    l = r["lyrics"]
+    want(abs(l["p1"] + l["p2_1"] + l["p2_2"] + l["p3"] + l["p4"] - 100) < 1e-9, f'lyrics {l}')
+    want(-1 <= r["saa_professional"] <= 1, "saa in [-1, 1]")
+    want(r["fad"] >= -1e-6 and math.isfinite(r["fad"]), "per-song fad")
+want(s["fad"] >= -1e-6, f'fad {s["fad"]}')
+want("fad_inf" in s, "fad_inf")
+want("saa_prompt" in g["professional"] and "saa_prompt" not in g["none"], "saa groups")
+if problems:
+    print("FAIL metrics.json:", "; ".join(problems)); sys.exit(1)
+print("ok   metrics.json")
+PY
+expect_in report "$work/eval/report.html" "<table>"
+expect_in report "$work/eval/report.html" "data:audio/ogg;base64,"
+expect_in report "$work/eval/report.html" "data:image/png;base64,"
+
+# ARA of a song with itself equals its own layer-similarity mean, the largest ARA it can have
+# against any reference; the reconstruction metrics of a song with itself are exact.
+check recon 0 "$MUDIT" eval --generated "$work/gen" --reference "$M" --metrics reconstruction,lyrics \
+  --out "$work/recon" --log-level warn
+python3 - "$work/recon/metrics.json" <<'PY' || failures=$((failures + 1))
+import json, sys
+m = json.load(open(sys.argv[1]))
+bad = [r["id"] for r in m["songs"] if r["reconstruction"]["mel_l1"] > 1e-6 or r["reconstruction"]["si_sdr"] < 60]
+if bad: print("FAIL reconstruction of identical audio:", bad); sys.exit(1)
+print("ok   reconstruction of identical audio")
+PY
+
+# Bad input: one error line, exit 2, nothing written.
+check unknown-metric 2 "$MUDIT" eval --generated "$work/gen" --reference "$M" --metrics fad,bogus \
+  --out "$work/bad1"
+one_line_error unknown-metric
+expect_in unknown-metric "$work/err" "unknown metric 'bogus'"
+absent unknown-metric "$work/bad1"
+check saa-without-chinmu 2 "$MUDIT" eval --generated "$work/gen" --reference "$M" --metrics saa \
+  --out "$work/bad2"
+one_line_error saa-without-chinmu
+expect_in saa-without-chinmu "$work/err" "needs --chinmu"
+absent saa-without-chinmu "$work/bad2"
+mkdir -p "$work/empty"
+check no-songs 3 "$MUDIT" eval --generated "$work/empty" --reference "$M" --out "$work/bad3"
+one_line_error no-songs
+absent no-songs "$work/bad3"
+
+# The report in a real browser.
+BROWSER=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$BROWSER" ]; then
+  flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$work/profile")
+  check browser-dom 0 timeout 120 "$BROWSER" "${flags[@]}" --dump-dom "file://$work/eval/report.html"
+  cp "$work/out" "$work/dom.html"
+  expect_in browser-dom "$work/dom.html" "<table>"
+  expect_in browser-dom "$work/dom.html" "<audio controls"
+  expect_in browser-dom "$work/dom.html" "Control accuracy by prompt register"
+  check browser-screenshot 0 timeout 120 "$BROWSER" "${flags[@]}" --window-size=1280,1600 \
+    --screenshot="$work/report.png" "file://$work/eval/report.html"
+  python3 - "$work/report.png" <<'PY' || failures=$((failures + 1))
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+if b[:8] != b"\x89PNG\r\n\x1a\n": print("FAIL screenshot: not a PNG"); sys.exit(1)
+w, h = struct.unpack(">II", b[16:24])
+if (w, h) != (1280, 1600) or len(b) < 20000:
+    print(f"FAIL screenshot: {w}x{h}, {len(b)} bytes"); sys.exit(1)
+print(f"ok   screenshot {w}x{h}, {len(b)} bytes")
+PY
+else
+  echo "skip browser: no chromium (tools/bootstrap.sh --test-extras installs it)"
+fi
+
+if [ "$failures" -gt 0 ]; then echo "$failures failures"; exit 1; fi
+echo "all eval CLI checks passed"
