@@ -297,6 +297,7 @@ std::string evaluate(const EvalOptions& o) {
   std::map<std::string, std::vector<double>> lyric_parts;
   std::vector<at::Tensor> gen_windows;
   std::vector<ReportSong> report_songs;
+  std::map<std::string, int64_t> left_out;  // per metric: songs it could not score
   const MelSpectrogram mel(MelConfig::mudit_24k());
   for (size_t n = 0; n < songs.size(); ++n) {
     const Song& s = songs[n];
@@ -309,6 +310,9 @@ std::string evaluate(const EvalOptions& o) {
     row["reference"] = ref ? ref->id : "";
     row["register"] = s.register_;
     row["seconds"] = static_cast<double>(g.mono.size(0)) / rate;
+    left_out["control"] += on("control") && !(ref && ref->target);
+    left_out["ara"] += on("ara") && !ref;
+    left_out["lyrics"] += on("lyrics") && !(ref && !s.lyrics.empty() && !ref->lyrics.empty());
     if (on("control") && ref && ref->target) {
       const ControlEstimate e = ControlEstimate::analyse(g.mono, rate);
       const ControlHits h = control_hits(*ref->target, e);
@@ -379,6 +383,10 @@ std::string evaluate(const EvalOptions& o) {
     }
   }
 
+  for (const auto& [metric, n] : left_out) {
+    if (n > 0)
+      log::info("eval: ", metric, ": ", n, " songs left out (no reference with what it needs)");
+  }
   ordered_json summary;
   summary["songs"] = songs.size();
   summary["references"] = refs.size();

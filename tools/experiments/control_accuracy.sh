@@ -34,7 +34,7 @@ for i, line in enumerate(open(manifest)):
             req["cfg"] = 1.0
         else:
             req["description"] = e["descriptions"][kind][0]["text"]
-        req["cfg"] = float(os.environ["CFG"])
+            req["cfg"] = float(os.environ["CFG"])
         kinds[kind].append(req)
 with open(f"{out}/requests.jsonl", "w") as f:
     for kind in kinds:
