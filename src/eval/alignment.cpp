@@ -10,13 +10,12 @@
 
 namespace mudit::eval {
 
-at::Tensor semantic_audio_alignment(ChinMu& chinmu, const at::Tensor& wav,
+at::Tensor semantic_audio_alignment(ChinMu& chinmu, const at::Tensor& song,
                                     const std::vector<std::string>& descriptions) {
   c10::InferenceMode guard;
   if (descriptions.empty()) return at::empty({0}, at::kDouble);
-  const at::Tensor audio = chinmu->embed_song(wav);           // [D], normalised
   const at::Tensor text = chinmu->embed_texts(descriptions);  // [K, D], normalised
-  return at::matmul(text, audio).to(at::kCPU, at::kDouble);
+  return at::matmul(text, song.to(text.device(), text.scalar_type())).to(at::kCPU, at::kDouble);
 }
 
 double acoustic_reference_alignment(const at::Tensor& generated_layers,

@@ -228,7 +228,7 @@ std::vector<std::string> choose_metrics(const EvalOptions& o, const std::vector<
 
 struct Loaded {
   at::Tensor mono;     // [T] at rate
-  at::Tensor windows;  // ChinMu window embeddings [K, D] (fad)
+  at::Tensor windows;  // ChinMu window embeddings [K, D] (fad, saa)
   at::Tensor layers;   // ChinMu layer means [L, H] (ara)
 };
 
@@ -272,10 +272,15 @@ std::string evaluate(const EvalOptions& o) {
     MUDIT_CHECK(a.frames() > 0, DataError, f.string(), ": no samples");
     return a.samples[0];
   };
-  const auto embed = [&](Loaded& l) {
+  // One audio-tower pass per song gives what FAD (window embeddings), SAA (their mean) and ARA
+  // (layer means) need.
+  const auto embed = [&](Loaded& l, bool windows) {
     const at::Tensor x = l.mono.to(o.device);
-    if (on("fad")) l.windows = chinmu->embed_windows(x).to(at::kCPU, at::kDouble);
-    if (on("ara")) l.layers = chinmu->audio_layer_means(x).to(at::kCPU, at::kDouble);
+    if (on("ara")) {
+      l.layers = chinmu->audio_layer_means(x, 8, windows ? &l.windows : nullptr);
+    } else if (windows) {
+      l.windows = chinmu->embed_windows(x);
+    }
   };
 
   // References: FAD needs them all; the others only the paired ones.
@@ -287,13 +292,13 @@ std::string evaluate(const EvalOptions& o) {
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!need_ref[i]) continue;
     ref_data[i].mono = load(refs[i].audio);
-    embed(ref_data[i]);
+    embed(ref_data[i], on("fad"));
   }
 
   ordered_json per_song = ordered_json::array();
   std::map<std::string, ControlSummary> control;
   std::map<std::string, std::map<std::string, std::vector<double>>> saa;  // register -> kind
-  std::vector<double> ara, lyric_totals;
+  std::vector<double> ara;
   std::map<std::string, std::vector<double>> lyric_parts;
   std::vector<at::Tensor> gen_windows;
   std::vector<ReportSong> report_songs;
@@ -304,7 +309,7 @@ std::string evaluate(const EvalOptions& o) {
     const Reference* ref = s.ref >= 0 ? &refs[s.ref] : nullptr;
     Loaded g;
     g.mono = load(s.audio);
-    embed(g);
+    embed(g, on("fad") || on("saa"));
     ordered_json row;
     row["id"] = s.id;
     row["reference"] = ref ? ref->id : "";
@@ -327,10 +332,10 @@ std::string evaluate(const EvalOptions& o) {
       row["key_hit"] = h.key;
     }
     if (on("saa")) {
+      const at::Tensor song = ChinMuImpl::song_embedding(g.windows);
       const auto score = [&](const char* kind, const std::vector<std::string>& texts) {
         if (texts.empty()) return;
-        const double v =
-            semantic_audio_alignment(chinmu, g.mono.to(o.device), texts).mean().item<double>();
+        const double v = semantic_audio_alignment(chinmu, song, texts).mean().item<double>();
         row[std::string("saa_") + kind] = v;
         saa[s.register_][kind].push_back(v);
       };
@@ -349,7 +354,6 @@ std::string evaluate(const EvalOptions& o) {
       static const text::G2P g2p;
       const LyricScore l = score_lyrics(s.lyrics, lyric_template(ref->lyrics, g2p), g2p);
       row["lyrics"] = l.to_map();
-      lyric_totals.push_back(l.total);
       for (const auto& [k, v] : l.to_map()) lyric_parts[k].push_back(v);
     }
     if (on("reconstruction") && ref) {

@@ -172,7 +172,11 @@ at::Tensor ChinMuImpl::audio_sequence(const at::Tensor& wav) {
 }
 
 at::Tensor ChinMuImpl::embed_song(const at::Tensor& wav, int64_t batch) {
-  return l2_normalize(embed_windows(wav, batch).mean(0));  // [D]
+  return song_embedding(embed_windows(wav, batch));
+}
+
+at::Tensor ChinMuImpl::song_embedding(const at::Tensor& window_embeddings) {
+  return l2_normalize(window_embeddings.mean(0));  // [D]
 }
 
 at::Tensor ChinMuImpl::song_windows(const at::Tensor& wav) const {
@@ -200,15 +204,20 @@ at::Tensor ChinMuImpl::embed_windows(const at::Tensor& wav, int64_t batch) {
   return at::cat(parts, 0);  // [K, D]
 }
 
-at::Tensor ChinMuImpl::audio_layer_means(const at::Tensor& wav, int64_t batch) {
+at::Tensor ChinMuImpl::audio_layer_means(const at::Tensor& wav, int64_t batch,
+                                         at::Tensor* window_embeddings) {
   const at::Tensor windows = song_windows(wav);
   at::Tensor sum;  // [L + 1, H]
+  std::vector<at::Tensor> embeddings;
   for (int64_t b = 0; b < windows.size(0); b += batch) {
     std::vector<at::Tensor> layers;
-    audio_->forward(windows.slice(0, b, std::min(windows.size(0), b + batch)), &layers);
+    const auto out =
+        audio_->forward(windows.slice(0, b, std::min(windows.size(0), b + batch)), &layers);
+    if (window_embeddings) embeddings.push_back(l2_normalize(audio_proj_(out.pooled)));
     const at::Tensor means = at::stack(layers).mean(2).sum(1);  // [L + 1, B, F, H] -> [L + 1, H]
     sum = sum.defined() ? sum + means : means;
   }
+  if (window_embeddings) *window_embeddings = at::cat(embeddings, 0);  // [K, D]
   return sum / static_cast<double>(windows.size(0));
 }
 

@@ -13,10 +13,10 @@
 
 namespace mudit::eval {
 
-/// SAA: the cosine of a song's audio embedding (embed_song: the mean of its consecutive
-/// windows, deterministic where the seed averaged 100 random crops) with the text embedding of
-/// each description. [K] for K descriptions.
-at::Tensor semantic_audio_alignment(ChinMu& chinmu, const at::Tensor& wav,
+/// SAA: the cosine of a song's audio embedding `song` [D] (ChinMu::embed_song: the mean of its
+/// consecutive windows, deterministic where the seed averaged 100 random crops) with the text
+/// embedding of each description. [K] for K descriptions.
+at::Tensor semantic_audio_alignment(ChinMu& chinmu, const at::Tensor& song,
                                     const std::vector<std::string>& descriptions);
 
 /// ARA of two songs' per-layer time-averaged hidden states [L, H] (ChinMu::audio_layer_means):

@@ -121,10 +121,13 @@ class ChinMuImpl : public torch::nn::Module {
   at::Tensor embed_windows(const at::Tensor& wav, int64_t batch = 8);
   /// The audio tower's hidden states of a song [T], each layer's (the embedding's and every
   /// transformer layer's) averaged over frames and then over embed_windows()'s windows:
-  /// [layers + 1, H].
-  at::Tensor audio_layer_means(const at::Tensor& wav, int64_t batch = 8);
+  /// [layers + 1, H]. With `window_embeddings`, also embed_windows()'s result from the same pass.
+  at::Tensor audio_layer_means(const at::Tensor& wav, int64_t batch = 8,
+                               at::Tensor* window_embeddings = nullptr);
   /// A whole song [T]: the normalised mean of embed_windows() ([D]).
   at::Tensor embed_song(const at::Tensor& wav, int64_t batch = 8);
+  /// embed_song() from embed_windows()'s result [K, D].
+  static at::Tensor song_embedding(const at::Tensor& window_embeddings);
   /// Normalised embeddings of texts [N, D], tokenized with the model's vocabulary.
   at::Tensor embed_texts(const std::vector<std::string>& texts, int64_t batch = 64);
   /// exp(logit_scale), clamped.
