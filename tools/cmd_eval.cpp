@@ -29,6 +29,16 @@ Runner setup_eval(CLI::App& app, CommonOptions& common) {
                  "ChinMu model file, run or bundle's chinmu.safetensors "
                  "(saa, ara, fad, tags)")
       ->type_name("PATH");
+  app.add_option("--instruments", o->instruments,
+                 "instrument probe (mudit fit-instruments): control scores instrument presence")
+      ->type_name("FILE");
+  app.add_option("--text-tower", o->text_tower,
+                 "text tower for tags: a mudit convert hf-bert file or ChinMu (default --chinmu)")
+      ->type_name("FILE");
+  app.add_option("--tags", o->tags,
+                 "tags of the generated songs: JSON lines {\"id\": NAME, \"tags\": "
+                 "{dimension: [tag, ...]}}, scored against their references' tags")
+      ->type_name("JSONL");
   app.add_option("--metrics", *metrics,
                  "comma-separated: control, saa, ara, fad, lyrics, tags, reconstruction "
                  "(default: all that apply but tags and reconstruction)");

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
       {"analyze", "tempo and key of audio files (JSON lines)", mudit::cli::setup_analyze},
       {"eval", "generated songs against references: metrics.json and report.html",
        mudit::cli::setup_eval},
+      {"fit-instruments", "an instrument-presence probe from labelled songs (for mudit eval)",
+       mudit::cli::setup_fit_instruments},
       {"bundle", "codec + ChinMu + generator -> a bundle folder for mudit sample",
        mudit::cli::setup_bundle},
       {"launch", "start N copies of a mudit command for data-parallel training (like torchrun)",

@@ -5,8 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <memory>
 
+#include "mudit/core/checkpoint.h"
 #include "mudit/core/error.h"
+#include "mudit/models/text_tower.h"
 
 namespace mudit::eval {
 
@@ -30,13 +34,49 @@ double acoustic_reference_alignment(const at::Tensor& generated_layers,
   return at::matmul(unit(generated_layers), unit(reference_layers).t()).mean().item<double>();
 }
 
-TagSimilarity tag_similarity(ChinMu& chinmu, const std::vector<std::string>& a,
+TextEmbedder text_embedder(const std::filesystem::path& model, c10::Device device) {
+  const ModelMeta meta = read_model_meta(model);
+  std::function<at::Tensor(const std::vector<std::string>&)> raw;
+  if (meta.arch == "bert") {
+    auto tower = std::make_shared<TextTower>(load_text_tower(model, device));
+    raw = [tower](const std::vector<std::string>& texts) { return tower->embed(texts); };
+  } else if (meta.arch == "chinmu") {
+    ChinMu chinmu = load_chinmu(model, device);
+    raw = [chinmu](const std::vector<std::string>& texts) mutable {
+      return chinmu->embed_texts(texts);
+    };
+  } else {
+    MUDIT_THROW(CheckpointError, model.string(), " holds a '", meta.arch,
+                "' model, not a text tower (mudit convert hf-bert) or ChinMu");
+  }
+  auto cache = std::make_shared<std::map<std::string, at::Tensor>>();
+  return [raw, cache](const std::vector<std::string>& texts) {
+    c10::InferenceMode guard;
+    std::vector<std::string> missing;
+    for (const auto& t : texts) {
+      if (!cache->count(t) && std::find(missing.begin(), missing.end(), t) == missing.end()) {
+        missing.push_back(t);
+      }
+    }
+    if (!missing.empty()) {
+      at::Tensor e = raw(missing).to(at::kCPU, at::kFloat);
+      e = e / e.norm(2, {1}, true).clamp_min(1e-12);  // a loaded tower may not normalise
+      for (size_t i = 0; i < missing.size(); ++i) {
+        (*cache)[missing[i]] = e[static_cast<int64_t>(i)];
+      }
+    }
+    std::vector<at::Tensor> rows;
+    for (const auto& t : texts) rows.push_back(cache->at(t));
+    return at::stack(rows);
+  };
+}
+
+TagSimilarity tag_similarity(const TextEmbedder& embed, const std::vector<std::string>& a,
                              const std::vector<std::string>& b) {
   TagSimilarity out;
   if (a.empty() || b.empty()) return out;
   c10::InferenceMode guard;
-  const at::Tensor cos =
-      at::matmul(chinmu->embed_texts(a), chinmu->embed_texts(b).t()).to(at::kCPU, at::kDouble);
+  const at::Tensor cos = at::matmul(embed(a), embed(b).t()).to(at::kCPU, at::kDouble);
   out.pairs = cos.numel();
   out.mean = cos.mean().item<double>();
   out.std = std::sqrt((cos - out.mean).pow(2).mean().item<double>());
@@ -44,7 +84,8 @@ TagSimilarity tag_similarity(ChinMu& chinmu, const std::vector<std::string>& a,
 }
 
 std::map<std::string, TagSimilarity> tag_similarity_by_dimension(
-    ChinMu& chinmu, const std::vector<std::map<std::string, std::vector<std::string>>>& a,
+    const TextEmbedder& embed,
+    const std::vector<std::map<std::string, std::vector<std::string>>>& a,
     const std::vector<std::map<std::string, std::vector<std::string>>>& b) {
   MUDIT_CHECK(a.size() == b.size(), ShapeError, "tag similarity: ", a.size(), " and ", b.size(),
               " songs");
@@ -54,7 +95,7 @@ std::map<std::string, TagSimilarity> tag_similarity_by_dimension(
     for (const auto& [dim, tags] : a[s]) {
       const auto other = b[s].find(dim);
       if (other == b[s].end() || tags.empty() || other->second.empty()) continue;
-      const TagSimilarity t = tag_similarity(chinmu, tags, other->second);
+      const TagSimilarity t = tag_similarity(embed, tags, other->second);
       const double n = static_cast<double>(t.pairs);
       sums[dim].first += t.mean * n;
       sums[dim].second += (t.std * t.std + t.mean * t.mean) * n;

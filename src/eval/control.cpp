@@ -2,11 +2,13 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "mudit/audio/analysis.h"
 #include "mudit/audio/resample.h"
+#include "mudit/eval/instruments.h"
 
 namespace mudit::eval {
 
@@ -35,6 +37,7 @@ std::optional<ControlTarget> ControlTarget::from_meta(std::string_view meta_json
   t.beat_bpm = j["bpm"].get<double>() / (meter == "6/8" ? 1.5 : 1.0);
   t.tonic = pitch_class(j.value("tonic", ""));
   t.mode = j.value("mode", "");
+  t.families = meta_families(meta_json);
   return t;
 }
 
@@ -70,6 +73,19 @@ ControlHits control_hits(const ControlTarget& t, const ControlEstimate& e) {
     const int relative = minor ? (t.tonic + 3) % 12 : (t.tonic + 9) % 12;
     h.relative_key = !h.mode && e.tonic == relative;
   }
+  const auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  for (const std::string& f : e.judged) {
+    const bool detected = has(e.instruments, f);
+    if (has(t.families, f)) {
+      ++h.instrument_targets;
+      h.instrument_found += detected;
+    } else {
+      ++h.instrument_others;
+      h.instrument_false += detected;
+    }
+  }
   return h;
 }
 
@@ -88,6 +104,10 @@ void ControlSummary::add(const ControlHits& h) {
     parallel_key += h.parallel_key;
     mode += h.mode;
   }
+  instrument_targets += h.instrument_targets;
+  instrument_others += h.instrument_others;
+  instrument_recall += static_cast<double>(h.instrument_found);
+  instrument_false_positive += static_cast<double>(h.instrument_false);
 }
 
 void ControlSummary::finish() {
@@ -99,19 +119,32 @@ void ControlSummary::finish() {
   div(relative_key, key_songs);
   div(parallel_key, key_songs);
   div(mode, key_songs);
+  const double found = instrument_recall, wrong = instrument_false_positive;
+  div(instrument_recall, instrument_targets);
+  div(instrument_false_positive, instrument_others);
+  const int64_t decisions = instrument_targets + instrument_others;
+  instrument_accuracy =
+      decisions > 0 ? (found + static_cast<double>(instrument_others) - wrong) / decisions : 0.0;
 }
 
 std::map<std::string, double> ControlSummary::to_map() const {
-  return {{"songs", static_cast<double>(songs)},
-          {"tempo_4", tempo_4},
-          {"tempo_8", tempo_8},
-          {"tempo_class", tempo_class},
-          {"tempo_class_songs", static_cast<double>(class_songs)},
-          {"key", key},
-          {"relative_key", relative_key},
-          {"parallel_key", parallel_key},
-          {"mode", mode},
-          {"key_songs", static_cast<double>(key_songs)}};
+  std::map<std::string, double> m = {{"songs", static_cast<double>(songs)},
+                                     {"tempo_4", tempo_4},
+                                     {"tempo_8", tempo_8},
+                                     {"tempo_class", tempo_class},
+                                     {"tempo_class_songs", static_cast<double>(class_songs)},
+                                     {"key", key},
+                                     {"relative_key", relative_key},
+                                     {"parallel_key", parallel_key},
+                                     {"mode", mode},
+                                     {"key_songs", static_cast<double>(key_songs)}};
+  if (instrument_targets + instrument_others > 0) {
+    m["instrument_recall"] = instrument_recall;
+    m["instrument_false_positive"] = instrument_false_positive;
+    m["instrument_accuracy"] = instrument_accuracy;
+    m["instrument_decisions"] = static_cast<double>(instrument_targets + instrument_others);
+  }
+  return m;
 }
 
 }  // namespace mudit::eval

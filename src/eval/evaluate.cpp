@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "mudit/audio/analysis.h"
 #include "mudit/audio/features.h"
@@ -21,6 +22,7 @@
 #include "mudit/eval/alignment.h"
 #include "mudit/eval/control.h"
 #include "mudit/eval/fad.h"
+#include "mudit/eval/instruments.h"
 #include "mudit/eval/lyric_score.h"
 #include "mudit/eval/reconstruction.h"
 #include "mudit/eval/report.h"
@@ -59,6 +61,7 @@ struct Song {
   std::string description;
   std::string lyrics;
   bool has_prompt = false;  // a sidecar said what the prompt was
+  data::TagMap tags;        // from --tags
   int ref = -1;
   std::string register_ = "unknown";
 };
@@ -126,6 +129,33 @@ std::vector<Reference> read_references(const fs::path& path) {
   return refs;
 }
 
+// --tags: {"id": <song name>, "tags": {dimension: [tag, ...]}} per line. Every id must name a
+// generated song.
+void read_generated_tags(const fs::path& file, std::vector<Song>& songs) {
+  std::map<std::string, Song*> by_id;
+  for (Song& s : songs) by_id[s.id] = &s;
+  std::istringstream in(read_file(file));
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = file.string() + ":" + std::to_string(n);
+    const auto j = ordered_json::parse(line, nullptr, false);
+    MUDIT_CHECK(j.is_object() && j.contains("id") && j["id"].is_string() && j.contains("tags") &&
+                    j["tags"].is_object(),
+                DataError, where, ": want {\"id\": ..., \"tags\": {dimension: [tags]}}");
+    const auto it = by_id.find(j["id"].get<std::string>());
+    MUDIT_CHECK(it != by_id.end(), DataError, where, ": no generated song '",
+                j["id"].get<std::string>(), "'");
+    for (const auto& [dim, v] : j["tags"].items()) {
+      MUDIT_CHECK(v.is_array(), DataError, where, ": tags of '", dim, "' are not a list");
+      for (const auto& t : v) {
+        MUDIT_CHECK(t.is_string(), DataError, where, ": a tag of '", dim, "' is not a string");
+        it->second->tags[dim].push_back(t.get<std::string>());
+      }
+    }
+  }
+}
+
 void pair(std::vector<Song>& songs, const std::vector<Reference>& refs) {
   std::map<std::string, int> by_id;
   for (size_t i = 0; i < refs.size(); ++i) by_id[refs[i].id] = static_cast<int>(i);
@@ -186,10 +216,17 @@ std::vector<std::string> choose_metrics(const EvalOptions& o, const std::vector<
   const bool lyrics = std::any_of(songs.begin(), songs.end(), [&](const Song& s) {
     return s.ref >= 0 && !s.lyrics.empty() && !refs[s.ref].lyrics.empty();
   });
-  const bool tags = std::any_of(refs.begin(), refs.end(), [](const Reference& r) {
-    return !r.amateur_tags.empty() && !r.professional_tags.empty();
-  });
+  const bool tags =
+      std::any_of(refs.begin(), refs.end(),
+                  [](const Reference& r) {
+                    return !r.amateur_tags.empty() && !r.professional_tags.empty();
+                  }) ||
+      std::any_of(songs.begin(), songs.end(), [&](const Song& s) {
+        return !s.tags.empty() && s.ref >= 0 &&
+               !(refs[s.ref].amateur_tags.empty() && refs[s.ref].professional_tags.empty());
+      });
   const bool chinmu = !o.chinmu.empty();
+  const bool text_tower = chinmu || !o.text_tower.empty();
   const std::map<std::string, std::string> missing = {
       {"control",
        targets ? "" : "no generated song pairs with a reference that has tempo/key labels"},
@@ -202,9 +239,10 @@ std::vector<std::string> choose_metrics(const EvalOptions& o, const std::vector<
                   ? ""
                   : "needs 2 or more generated and reference songs"},
       {"lyrics", lyrics ? "" : "no generated song with lyrics pairs with a reference with lyrics"},
-      {"tags", !chinmu ? "needs --chinmu"
-               : tags  ? ""
-                       : "no reference has both tag sets"},
+      {"tags", !text_tower ? "needs --text-tower or --chinmu"
+               : tags      ? ""
+                           : "no reference has both tag sets and no --tags song pairs with a "
+                             "tagged reference"},
       {"reconstruction", paired ? "" : "no generated song pairs with a reference"}};
   std::vector<std::string> chosen;
   if (!o.metrics.empty()) {
@@ -248,6 +286,7 @@ std::string evaluate(const EvalOptions& o) {
   }
   std::vector<Song> songs = read_generated(o.generated);
   const std::vector<Reference> refs = read_references(o.reference);
+  if (!o.tags.empty()) read_generated_tags(o.tags, songs);
   pair(songs, refs);
   const int64_t paired =
       std::count_if(songs.begin(), songs.end(), [](const Song& s) { return s.ref >= 0; });
@@ -259,9 +298,14 @@ std::string evaluate(const EvalOptions& o) {
 
   ChinMu chinmu{nullptr};
   int rate = kRate;
-  if (on("saa") || on("ara") || on("fad") || on("tags")) {
+  if (on("saa") || on("ara") || on("fad")) {
     chinmu = load_chinmu(resolve_model_file(o.chinmu), o.device);
     rate = static_cast<int>(chinmu->config().audio.mel.sample_rate);
+  }
+  InstrumentProbe probe{nullptr};
+  if (on("control") && !o.instruments.empty()) probe = load_instrument_probe(o.instruments);
+  if (!o.instruments.empty() && !on("control")) {
+    log::warn("eval: --instruments is used by the control metric only, which is not run");
   }
   c10::InferenceMode guard;
   const auto load = [&](const fs::path& f) {
@@ -319,7 +363,13 @@ std::string evaluate(const EvalOptions& o) {
     left_out["ara"] += on("ara") && !ref;
     left_out["lyrics"] += on("lyrics") && !(ref && !s.lyrics.empty() && !ref->lyrics.empty());
     if (on("control") && ref && ref->target) {
-      const ControlEstimate e = ControlEstimate::analyse(g.mono, rate);
+      ControlEstimate e = ControlEstimate::analyse(g.mono, rate);
+      if (probe) {
+        e.instruments = probe->detect(song_timbre_features(g.mono, rate));
+        e.judged = probe->config().families;
+        row["instruments"] = e.instruments;
+        row["target_instruments"] = ref->target->families;
+      }
       const ControlHits h = control_hits(*ref->target, e);
       control[s.register_].add(h);
       row["bpm"] = e.bpm;
@@ -421,6 +471,10 @@ std::string evaluate(const EvalOptions& o) {
     ReportTable t{"Control accuracy by prompt register",
                   {"register", "songs", "tempo ±4 %", "tempo ±8 %", "tempo class", "key",
                    "relative key", "parallel key", "mode"}};
+    if (probe) {
+      for (const char* c : {"instruments found", "others detected", "instrument decisions"})
+        t.columns.push_back(c);
+    }
     for (auto& [reg, c] : control) {
       c.finish();
       groups[reg]["control"] = c.to_map();
@@ -428,6 +482,13 @@ std::string evaluate(const EvalOptions& o) {
                         fmt(c.tempo_class) + " (" + std::to_string(c.class_songs) + ")",
                         fmt(c.key) + " (" + std::to_string(c.key_songs) + ")", fmt(c.relative_key),
                         fmt(c.parallel_key), fmt(c.mode)});
+      if (probe) {
+        t.rows.back().push_back(fmt(c.instrument_recall) + " (" +
+                                std::to_string(c.instrument_targets) + ")");
+        t.rows.back().push_back(fmt(c.instrument_false_positive) + " (" +
+                                std::to_string(c.instrument_others) + ")");
+        t.rows.back().push_back(fmt(c.instrument_accuracy));
+      }
     }
     tables.push_back(std::move(t));
   }
@@ -451,18 +512,41 @@ std::string evaluate(const EvalOptions& o) {
     tables.push_back(std::move(t));
   }
   if (on("tags")) {
+    const TextEmbedder embed =
+        text_embedder(resolve_model_file(o.text_tower.empty() ? o.chinmu : o.text_tower), o.device);
+    const auto table = [&](const std::string& key, const std::string& title,
+                           const std::vector<data::TagMap>& a, const std::vector<data::TagMap>& b) {
+      const auto by_dim = tag_similarity_by_dimension(embed, a, b);
+      if (by_dim.empty()) return;
+      ReportTable t{title, {"dimension", "mean cosine", "std", "pairs"}};
+      for (const auto& [dim, ts] : by_dim) {
+        summary[key][dim] = {{"mean", ts.mean}, {"std", ts.std}, {"pairs", ts.pairs}};
+        t.rows.push_back({dim, fmt(ts.mean), fmt(ts.std), std::to_string(ts.pairs)});
+      }
+      tables.push_back(std::move(t));
+    };
     std::vector<data::TagMap> a, b;
     for (const Reference& r : refs) {
       a.push_back(r.amateur_tags);
       b.push_back(r.professional_tags);
     }
-    ReportTable t{"Tag similarity: amateur against professional tags of the references",
-                  {"dimension", "mean cosine", "std", "pairs"}};
-    for (const auto& [dim, ts] : tag_similarity_by_dimension(chinmu, a, b)) {
-      summary["tags"][dim] = {{"mean", ts.mean}, {"std", ts.std}, {"pairs", ts.pairs}};
-      t.rows.push_back({dim, fmt(ts.mean), fmt(ts.std), std::to_string(ts.pairs)});
+    table("tags", "Tag similarity: amateur against professional tags of the references", a, b);
+    std::vector<data::TagMap> gen, pro, ama;
+    for (const Song& s : songs) {
+      if (s.tags.empty() || s.ref < 0) continue;
+      gen.push_back(s.tags);
+      pro.push_back(refs[s.ref].professional_tags);
+      ama.push_back(refs[s.ref].amateur_tags);
     }
-    tables.push_back(std::move(t));
+    if (!o.tags.empty()) {
+      log::info("eval: tags of ", gen.size(), " generated songs paired with references",
+                gen.size() < songs.size() ? " (the others have no tags or no reference)" : "");
+    }
+    table("tags_generated_professional",
+          "Tag similarity: generated songs' tags against their references' professional tags", gen,
+          pro);
+    table("tags_generated_amateur",
+          "Tag similarity: generated songs' tags against their references' amateur tags", gen, ama);
   }
   ReportTable sum_table{"Summary", {"measure", "value"}};
   for (const auto& [k, v] : summary.items()) {

@@ -97,6 +97,75 @@ check no-songs 3 "$MUDIT" eval --generated "$work/empty" --reference "$M" --out 
 one_line_error no-songs
 absent no-songs "$work/bad3"
 
+# Instrument presence: a probe fitted on the corpus itself (bass and drums, on all four songs,
+# left out) finds each song's own families and no others.
+check fit-instruments 0 "$MUDIT" fit-instruments --manifest "$M" --out "$work/probe.safetensors" \
+  --min-songs 1 --l2 0.001 --log-level info
+expect_in fit-instruments "$work/err" "left out (fewer than 1 songs with or without them): bass, drums"
+check eval-instruments 0 "$MUDIT" eval --generated "$work/gen" --reference "$M" --metrics control \
+  --instruments "$work/probe.safetensors" --out "$work/inst" --no-report-audio --log-level warn
+python3 - "$work/inst/metrics.json" <<'PY' || failures=$((failures + 1))
+import json, sys
+m = json.load(open(sys.argv[1]))
+c = m["groups"]["professional"]["control"]
+if not (c["instrument_recall"] == 1 and c["instrument_false_positive"] == 0 and c["instrument_decisions"] > 0):
+    print("FAIL instrument presence of the probe's own songs:", c); sys.exit(1)
+if any(set(r["instruments"]) - set(r["target_instruments"]) for r in m["songs"]):
+    print("FAIL detected families outside the targets"); sys.exit(1)
+print("ok   instrument presence", c["instrument_decisions"], "decisions")
+PY
+expect_in eval-instruments "$work/inst/report.html" "instruments found"
+python3 - "$M" "$work/nolabels.jsonl" <<'PY'
+import json, os, sys
+with open(sys.argv[2], "w") as out:
+    for l in open(sys.argv[1]):
+        e = json.loads(l); e["meta"] = {"bpm": 100}
+        e["audio"] = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), e["audio"])
+        out.write(json.dumps(e, ensure_ascii=False) + "\n")
+PY
+check fit-no-labels 3 "$MUDIT" fit-instruments --manifest "$work/nolabels.jsonl" \
+  --out "$work/bad-probe.safetensors"
+one_line_error fit-no-labels
+expect_in fit-no-labels "$work/err" "no song has instrument labels"
+absent fit-no-labels "$work/bad-probe.safetensors"
+
+# Tags: the generated songs' tags are their references' professional tags, so a dimension with
+# one tag per song (style) scores exactly 1 over 3 pairs; the references' amateur-against-
+# professional table is there too.
+python3 - "$M" "$work/gen" "$work/tags.jsonl" <<'PY'
+import json, os, sys
+refs = {json.loads(l)["id"]: json.loads(l) for l in open(sys.argv[1])}
+with open(sys.argv[3], "w") as out:
+    for f in sorted(os.listdir(sys.argv[2])):
+        if f.endswith(".wav"):
+            name = f[:-4]
+            tags = refs[name.split(".")[0]]["tags"]["professional"]
+            out.write(json.dumps({"id": name, "tags": tags}, ensure_ascii=False) + "\n")
+PY
+check eval-tags 0 "$MUDIT" eval --generated "$work/gen" --reference "$M" --metrics tags \
+  --text-tower "$work/chinmu" --tags "$work/tags.jsonl" --out "$work/tags" --no-report-audio \
+  --log-level warn
+python3 - "$work/tags/metrics.json" <<'PY' || failures=$((failures + 1))
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+style = s["tags_generated_professional"]["风格或流派"]
+if abs(style["mean"] - 1) > 1e-5 or style["pairs"] != 3 or style["std"] > 1e-5:
+    print("FAIL tags of a song against its own:", style); sys.exit(1)
+if "tags" not in s or "tags_generated_amateur" not in s:
+    print("FAIL tag tables:", sorted(s)); sys.exit(1)
+print("ok   tag similarity of the songs' own tags")
+PY
+echo '{"id": "nobody", "tags": {"风格或流派": ["摇滚"]}}' > "$work/badtags.jsonl"
+check eval-bad-tags 3 "$MUDIT" eval --generated "$work/gen" --reference "$M" --metrics tags \
+  --chinmu "$work/chinmu" --tags "$work/badtags.jsonl" --out "$work/bad4"
+one_line_error eval-bad-tags
+expect_in eval-bad-tags "$work/err" "no generated song 'nobody'"
+absent eval-bad-tags "$work/bad4"
+check tags-without-tower 2 "$MUDIT" eval --generated "$work/gen" --reference "$M" --metrics tags \
+  --out "$work/bad5"
+expect_in tags-without-tower "$work/err" "needs --text-tower or --chinmu"
+absent tags-without-tower "$work/bad5"
+
 # The report in a real browser.
 BROWSER=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$BROWSER" ]; then

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "mudit/core/safetensors.h"
+#include "mudit/eval/alignment.h"
 #include "mudit/models/text_tower.h"
 #include "unit/test_util.h"
 
@@ -121,6 +122,26 @@ TEST_F(MiniLMParity, HiddenStatesAndEmbeddingsMatchWithin1e4) {
   // The embeddings are informative: each text is nearest to itself, and distinct texts differ.
   const at::Tensor sim = at::matmul(e, ref.t());
   EXPECT_TRUE(torch::equal(sim.argmax(1), torch::arange(static_cast<int64_t>(texts().size()))));
+}
+
+// MuChin tag similarity through the loaded tower (arch bert): a tag with itself scores 1, and a
+// paraphrase is closer than an unrelated tag.
+TEST_F(MiniLMParity, TagSimilarityThroughTheLoadedTower) {
+  const eval::TextEmbedder embed = eval::text_embedder(*dir_ / "minilm.safetensors", c10::kCPU);
+  const eval::TagSimilarity self =
+      eval::tag_similarity(embed, {"sad piano ballad"}, {"sad piano ballad"});
+  EXPECT_NEAR(self.mean, 1.0, 1e-5);
+  EXPECT_EQ(self.pairs, 1);
+  const double close =
+      eval::tag_similarity(embed, {"sad piano ballad"}, {"melancholy piano song"}).mean;
+  const double far = eval::tag_similarity(embed, {"sad piano ballad"}, {"tractor repair"}).mean;
+  std::cout << "  MiniLM tag cosines: paraphrase " << close << ", unrelated " << far << "\n";
+  EXPECT_GT(close, far + 0.2);
+  // The cached, normalised embeddings are the tower's own (MiniLM normalises).
+  TextTower t = load_text_tower(*dir_ / "minilm.safetensors");
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(at::allclose(embed({"rock", "folk"}), t.embed({"rock", "folk"}), 1e-5, 1e-6));
+  EXPECT_THROW(eval::text_embedder(*dir_ / "missing.safetensors", c10::kCPU), IoError);
 }
 
 }  // namespace

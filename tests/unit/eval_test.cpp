@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -15,10 +16,12 @@
 #include "mudit/eval/alignment.h"
 #include "mudit/eval/control.h"
 #include "mudit/eval/fad.h"
+#include "mudit/eval/instruments.h"
 #include "mudit/eval/lyric_score.h"
 #include "mudit/eval/report.h"
 #include "mudit/eval/sequence_matcher.h"
 #include "mudit/text/g2p.h"
+#include "unit/test_util.h"
 
 namespace mudit::eval {
 namespace {
@@ -232,6 +235,157 @@ TEST(Control, SummarySharesCountOnlyApplicableSongs) {
   EXPECT_DOUBLE_EQ(s.key, 1.0);  // over the one song with a key target
   EXPECT_EQ(s.key_songs, 1);
   EXPECT_DOUBLE_EQ(s.tempo_class, 1.0);
+}
+
+TEST(Control, InstrumentPresenceCountsTheJudgedFamilies) {
+  const auto t = ControlTarget::from_meta(R"({"bpm": 100, "instruments": [
+      {"role": "chords", "family": "piano"}, {"role": "pad", "family": "strings"},
+      {"role": "drums", "family": "drums"}, {"role": "lead", "family": "piano"}]})");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->families, (std::vector<std::string>{"drums", "piano", "strings"}));
+  ControlEstimate e;
+  e.bpm = 100;
+  e.judged = {"guitar", "organ", "piano", "strings"};  // drums: not judged
+  e.instruments = {"organ", "piano"};
+  const ControlHits h = control_hits(*t, e);
+  EXPECT_EQ(h.instrument_targets, 2);  // piano, strings
+  EXPECT_EQ(h.instrument_found, 1);    // piano
+  EXPECT_EQ(h.instrument_others, 2);   // guitar, organ
+  EXPECT_EQ(h.instrument_false, 1);    // organ
+  ControlSummary s;
+  s.add(h);
+  e.instruments = {"piano", "strings"};  // every decision right
+  s.add(control_hits(*t, e));
+  s.finish();
+  EXPECT_DOUBLE_EQ(s.instrument_recall, 3.0 / 4.0);
+  EXPECT_DOUBLE_EQ(s.instrument_false_positive, 1.0 / 4.0);
+  EXPECT_DOUBLE_EQ(s.instrument_accuracy, 6.0 / 8.0);
+  EXPECT_EQ(s.to_map().count("instrument_recall"), 1u);
+  ControlSummary without;  // no probe: no instrument entries
+  without.add(ControlHits{});
+  without.finish();
+  EXPECT_EQ(without.to_map().count("instrument_recall"), 0u);
+  EXPECT_TRUE(meta_families(R"({"bpm": 1})").empty());
+  EXPECT_TRUE(meta_families("not json").empty());
+}
+
+// --- instrument probe -------------------------------------------------------------------------
+
+// Songs whose features carry their families: piano lifts features 0-3, guitar 4-7, under unit
+// noise; every song has drums.
+struct ProbeData {
+  at::Tensor x;
+  std::vector<std::vector<std::string>> families;
+};
+ProbeData probe_data(int64_t n, uint64_t seed) {
+  at::manual_seed(seed);
+  ProbeData d;
+  d.x = at::randn({n, 12});
+  const at::Tensor bits = at::rand({n, 2}) < 0.3;
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<std::string> f = {"drums"};
+    if (bits[i][0].item<bool>()) {
+      d.x[i].slice(0, 0, 4) += 2.5;
+      f.push_back("piano");
+    }
+    if (bits[i][1].item<bool>()) {
+      d.x[i].slice(0, 4, 8) += 2.5;
+      f.push_back("guitar");
+    }
+    d.families.push_back(f);
+  }
+  return d;
+}
+
+TEST(InstrumentProbe, FitsSeparableFamiliesAndLeavesOutConstantOnes) {
+  const ProbeData train = probe_data(300, 1), held_out = probe_data(300, 2);
+  InstrumentProbe probe = fit_instrument_probe(train.x, train.families);
+  // Drums are on every song: nothing to learn, so they are left out.
+  EXPECT_EQ(probe->config().families, (std::vector<std::string>{"guitar", "piano"}));
+  for (const FamilyScore& s : score_instrument_probe(probe, held_out.x, held_out.families)) {
+    // Each family's mean shift is 2.5 sigma along 4 features (5 sigma in all): the Bayes
+    // balanced accuracy is Phi(2.5) = 0.994.
+    EXPECT_GT(s.balanced_accuracy, 0.95) << s.family;
+    EXPECT_GT(s.positives, 50) << s.family;
+  }
+  at::Tensor piano_only = at::zeros({12});
+  piano_only.slice(0, 0, 4).fill_(2.5);
+  EXPECT_EQ(probe->detect(piano_only), (std::vector<std::string>{"piano"}));
+  EXPECT_TRUE(probe->detect(at::zeros({12})).empty());
+
+  // The model file gives the same probabilities.
+  test::TempDir dir;
+  save_instrument_probe(dir / "probe.safetensors", probe);
+  InstrumentProbe loaded = load_instrument_probe(dir / "probe.safetensors");
+  EXPECT_EQ(loaded->config().families, probe->config().families);
+  at::NoGradGuard no_grad;
+  EXPECT_TRUE(at::allclose(loaded->forward(held_out.x), probe->forward(held_out.x)));
+  EXPECT_THROW(probe->forward(at::zeros({3})), ShapeError);
+}
+
+TEST(InstrumentProbe, NoFittableFamilyIsAnError) {
+  const ProbeData d = probe_data(6, 3);  // too few songs for min_songs 8 either way
+  EXPECT_THROW(fit_instrument_probe(d.x, d.families), DataError);
+  EXPECT_THROW(fit_instrument_probe(d.x.slice(0, 0, 5), d.families), ShapeError);
+}
+
+TEST(InstrumentProbe, TimbreFeaturesFollowTheSpectrum) {
+  const at::Tensor t = at::arange(24000 * 2, at::kFloat) / 24000;
+  const at::Tensor low = 0.3 * at::sin(2 * M_PI * 110 * t),
+                   high = 0.3 * at::sin(2 * M_PI * 3000 * t);
+  const at::Tensor fl = song_timbre_features(low, 24000), fh = song_timbre_features(high, 24000);
+  ASSERT_EQ(fl.sizes(), (at::IntArrayRef{480}));
+  // The mean log-mel (the first 160 features) peaks in a lower band for the lower tone.
+  EXPECT_LT(fl.slice(0, 0, 160).argmax().item<int64_t>() + 20,
+            fh.slice(0, 0, 160).argmax().item<int64_t>());
+  // A steady tone barely rises from frame to frame; 48 kHz input is resampled to the same.
+  EXPECT_LT(fl.slice(0, 320).max().item<double>(), 0.5);
+  const at::Tensor t48 = at::arange(48000 * 2, at::kFloat) / 48000;
+  EXPECT_LT((song_timbre_features(0.3 * at::sin(2 * M_PI * 110 * t48), 48000) - fl)
+                .slice(0, 0, 160)
+                .abs()
+                .mean()
+                .item<double>(),
+            0.1);
+}
+
+// --- tag similarity -----------------------------------------------------------------------------
+
+// A text tower where every distinct word is its own axis: cosines are 1 or 0.
+TextEmbedder one_hot_words() {
+  return [](const std::vector<std::string>& texts) {
+    static const std::vector<std::string> words = {"fast", "slow", "rock", "folk"};
+    at::Tensor e = at::zeros({static_cast<int64_t>(texts.size()), 4});
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const auto it = std::find(words.begin(), words.end(), texts[i]);
+      e[static_cast<int64_t>(i)][it - words.begin()] = 1;
+    }
+    return e;
+  };
+}
+
+TEST(TagSimilarity, KnownCosinesPooledPerDimension) {
+  const TextEmbedder embed = one_hot_words();
+  TagSimilarity t = tag_similarity(embed, {"fast", "slow"}, {"fast"});
+  EXPECT_EQ(t.pairs, 2);
+  EXPECT_DOUBLE_EQ(t.mean, 0.5);
+  EXPECT_DOUBLE_EQ(t.std, 0.5);
+  EXPECT_EQ(tag_similarity(embed, {}, {"fast"}).pairs, 0);
+  // Two songs: tempo pairs {1, 0} and {1}; style only on the second song; a dimension one side
+  // lacks is skipped.
+  const std::vector<std::map<std::string, std::vector<std::string>>> a = {
+      {{"tempo", {"fast", "slow"}}, {"mood", {"slow"}}},
+      {{"tempo", {"slow"}}, {"style", {"rock", "folk"}}}};
+  const std::vector<std::map<std::string, std::vector<std::string>>> b = {
+      {{"tempo", {"fast"}}}, {{"tempo", {"slow"}}, {"style", {"rock"}}}};
+  const auto by_dim = tag_similarity_by_dimension(embed, a, b);
+  ASSERT_EQ(by_dim.size(), 2u);
+  EXPECT_EQ(by_dim.at("tempo").pairs, 3);
+  EXPECT_NEAR(by_dim.at("tempo").mean, 2.0 / 3.0, 1e-12);
+  EXPECT_NEAR(by_dim.at("tempo").std, std::sqrt(2.0) / 3.0, 1e-12);
+  EXPECT_EQ(by_dim.at("style").pairs, 2);
+  EXPECT_NEAR(by_dim.at("style").mean, 0.5, 1e-12);
+  EXPECT_THROW(tag_similarity_by_dimension(embed, a, {b[0]}), ShapeError);
 }
 
 // --- report ------------------------------------------------------------------------------------

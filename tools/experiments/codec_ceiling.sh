@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How much tempo and mode a codec keeps: the ceiling of control accuracy through it.
-#   tools/experiments/codec_ceiling.sh MANIFEST OUT CODEC... [--vocoder VOCODER]
+#   [INSTRUMENTS=probe.safetensors] tools/experiments/codec_ceiling.sh MANIFEST OUT CODEC... [--vocoder VOCODER]
 # For every song of MANIFEST whose felt tempo is fast (>= 120 BPM) or slow (< 90), each codec
 # round-trips it (mudit encode, mudit decode) and the vocoder, when given, resynthesises it
 # from its mel (mudit vocode); `mudit eval --metrics control` then scores the real songs and
@@ -48,6 +48,7 @@ done <"$OUT/songs.txt"
 rows=()
 for k in "${kinds[@]}"; do
   "$MUDIT" eval --generated "$OUT/$k" --reference "$MANIFEST" --metrics control --no-report-audio \
+    ${INSTRUMENTS:+--instruments "$INSTRUMENTS"} \
     --out "$OUT/eval_$k" --log-level warn
   rows+=("$k=$OUT/eval_$k/metrics.json:unknown")
 done

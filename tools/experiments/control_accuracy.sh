@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Do generated songs follow the prompt's tempo and mode more often than unconditional ones?
-#   [CFG=3] tools/experiments/control_accuracy.sh BUNDLE MANIFEST OUT [STEPS]
+#   [CFG=3] [INSTRUMENTS=probe.safetensors] tools/experiments/control_accuracy.sh BUNDLE MANIFEST OUT [STEPS]
 # For every held-out song of MANIFEST whose felt tempo is fast (>= 120 BPM) or slow (< 90), one
 # song is generated from its first professional description, one from its first amateur
 # description and one with no description (the baseline: the learned null condition, no
@@ -8,6 +8,8 @@
 # control` scores them; the table gives, per prompt kind, the share of songs in the prompt's
 # tempo class (estimate >= 105 BPM is fast), within 8 % of the prompt's tempo, and in its mode;
 # the last row is the same analysis of the real songs (what the estimators reach on the truth).
+# With INSTRUMENTS (mudit fit-instruments), also the share of the prompt's instrument families
+# detected and of the other families detected anyway.
 set -euo pipefail
 BUNDLE=$1 MANIFEST=$2 OUT=$3 STEPS=${4:-30}
 export CFG=${CFG:-3}  # guidance scale of the prompted songs
@@ -52,7 +54,8 @@ for k, v in json.load(open(sys.argv[1])).items():
   "$OUT/targets.json" "$OUT/real"
 for set in songs real; do
   "$MUDIT" eval --generated "$OUT/$set" --reference "$MANIFEST" --metrics control \
-    --no-report-audio --out "$OUT/eval_$set" --log-level warn
+    ${INSTRUMENTS:+--instruments "$INSTRUMENTS"} --no-report-audio --out "$OUT/eval_$set" \
+    --log-level warn
 done
 python3 "$ROOT/tools/experiments/control_table.py" "professional=$OUT/eval_songs/metrics.json:professional" \
   "amateur=$OUT/eval_songs/metrics.json:amateur" "none=$OUT/eval_songs/metrics.json:none" \

@@ -5,6 +5,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +27,15 @@ at::Tensor semantic_audio_alignment(ChinMu& chinmu, const at::Tensor& song,
 double acoustic_reference_alignment(const at::Tensor& generated_layers,
                                     const at::Tensor& reference_layers);
 
+/// A text tower as a function: unit-norm embeddings [N, D] of N texts (ChinMu's text tower, or a
+/// BERT-family TextTower loaded from a `mudit convert hf-bert` file; see text_embedder()).
+using TextEmbedder = std::function<at::Tensor(const std::vector<std::string>&)>;
+
+/// The text tower of a model file: arch "bert" (a text-tower file) or "chinmu", on `device`.
+/// Embeddings are cached per text (tags repeat across songs). Throws CheckpointError for any
+/// other model.
+TextEmbedder text_embedder(const std::filesystem::path& model, c10::Device device);
+
 /// Mean and standard deviation (population) of the pairwise cosines between the text-tower
 /// embeddings of two tag sets, and the number of pairs.
 struct TagSimilarity {
@@ -32,13 +43,14 @@ struct TagSimilarity {
   double std = 0;
   int64_t pairs = 0;
 };
-TagSimilarity tag_similarity(ChinMu& chinmu, const std::vector<std::string>& a,
+TagSimilarity tag_similarity(const TextEmbedder& embed, const std::vector<std::string>& a,
                              const std::vector<std::string>& b);
 
 /// tag_similarity() per dimension over songs: for every dimension both maps of a song have,
 /// the song's pairwise cosines are pooled; dimensions absent from either side are skipped.
 std::map<std::string, TagSimilarity> tag_similarity_by_dimension(
-    ChinMu& chinmu, const std::vector<std::map<std::string, std::vector<std::string>>>& a,
+    const TextEmbedder& embed,
+    const std::vector<std::map<std::string, std::vector<std::string>>>& a,
     const std::vector<std::map<std::string, std::vector<std::string>>>& b);
 
 }  // namespace mudit::eval

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mudit::eval {
 
@@ -18,6 +19,7 @@ struct ControlTarget {
   double beat_bpm = 0;  ///< felt beats per minute: bpm, or bpm / 1.5 in 6/8 (dotted quarters)
   int tonic = -1;       ///< pitch class 0 (C) .. 11 (B); -1 when unknown
   std::string mode;     ///< "major", "minor", or another (pentatonic) mode name
+  std::vector<std::string> families;  ///< instrument families of `meta.instruments`, sorted
   /// Reads a manifest entry's `meta` JSON; std::nullopt when it has no bpm.
   static std::optional<ControlTarget> from_meta(std::string_view meta_json);
 };
@@ -27,6 +29,8 @@ struct ControlEstimate {
   double bpm = 0;
   int tonic = 0;
   bool minor = false;
+  /// Instrument families detected, and those the probe can judge (both empty without one).
+  std::vector<std::string> instruments, judged;
   /// Analyses mono audio [T] at `sample_rate` (resampled to 22050 Hz first, as mudit analyze).
   static ControlEstimate analyse(const at::Tensor& mono, int64_t sample_rate);
 };
@@ -42,6 +46,9 @@ struct ControlHits {
   bool relative_key = false;     ///< the relative key (C major / A minor)
   bool parallel_key = false;     ///< same tonic, other mode
   bool mode = false;             ///< same mode (any tonic)
+  /// Instrument presence over the families the probe judges: of the target's families, how
+  /// many and how many detected; of the others, how many and how many detected anyway.
+  int64_t instrument_targets = 0, instrument_found = 0, instrument_others = 0, instrument_false = 0;
 };
 ControlHits control_hits(const ControlTarget& target, const ControlEstimate& estimate);
 
@@ -51,6 +58,10 @@ struct ControlSummary {
   int64_t songs = 0, key_songs = 0, class_songs = 0;
   double tempo_4 = 0, tempo_8 = 0, tempo_class = 0, key = 0, relative_key = 0, parallel_key = 0,
          mode = 0;
+  /// Instrument presence (when a probe judged): the share of the prompted families detected,
+  /// the share of the others detected, and the share of right present/absent decisions.
+  int64_t instrument_targets = 0, instrument_others = 0;
+  double instrument_recall = 0, instrument_false_positive = 0, instrument_accuracy = 0;
   void add(const ControlHits& h);
   /// Turns the counts into shares; call once, after the last add().
   void finish();

@@ -13,14 +13,18 @@
 // description is one of its reference's, else "other".
 //
 // Metrics (--metrics; default: every one the inputs allow, except `reconstruction` and `tags`):
-//   control         tempo, key and mode hits against the reference's meta (per register)
+//   control         tempo, key and mode hits against the reference's meta (per register), and
+//                   instrument presence with an instrument probe (--instruments)
 //   saa             ChinMu cosine of the song with its prompt and with its reference's
 //                   professional and amateur descriptions (per register)
 //   ara             ChinMu audio-tower layer similarity with the paired reference
 //   fad             FAD and FAD∞ of ChinMu window embeddings against all references; per song
 //   lyrics          the seed's lyric score of the song's lyrics against its reference's template
 //   reconstruction  mel L1, MR-STFT, SI-SDR, LSD against the paired reference (codec outputs)
-//   tags            MuChin tag similarity: amateur against professional tags of the references
+//   tags            MuChin tag similarity per dimension through a text tower (--text-tower: a
+//                   `mudit convert hf-bert` file or ChinMu; default --chinmu): the references'
+//                   amateur against their professional tags, and with --tags the generated
+//                   songs' tags against their references' professional and amateur tags
 
 #include <c10/core/Device.h>
 
@@ -33,9 +37,13 @@ namespace mudit::eval {
 
 struct EvalOptions {
   std::filesystem::path generated;
-  std::filesystem::path reference;  ///< manifest (.jsonl) or folder of audio
-  std::filesystem::path out;        ///< folder for metrics.json and report.html
-  std::filesystem::path chinmu;     ///< ChinMu model file or run (saa, ara, fad, tags)
+  std::filesystem::path reference;    ///< manifest (.jsonl) or folder of audio
+  std::filesystem::path out;          ///< folder for metrics.json and report.html
+  std::filesystem::path chinmu;       ///< ChinMu model file or run (saa, ara, fad, tags)
+  std::filesystem::path instruments;  ///< instrument probe (mudit fit-instruments) for control
+  std::filesystem::path text_tower;   ///< text tower for tags (default: chinmu)
+  /// Tags of the generated songs: JSON lines {"id": <song name>, "tags": {dimension: [tag]}}.
+  std::filesystem::path tags;
   std::vector<std::string> metrics;
   int64_t fad_steps = 5;     ///< FAD∞ subset sizes
   uint64_t seed = 0;         ///< FAD∞ subsets
