@@ -25,6 +25,20 @@ foreach(mod sndfile soxr libebur128 opencc libutf8proc libpng fluidsynth)
   endif()
 endforeach()
 
+# Retrieval (mudit index / search / serve): FAISS (its exported target wants OpenMP), Argon2
+# password hashes, cpp-httplib. httplib's pkg-config definitions (CPPHTTPLIB_OPENSSL_SUPPORT, ...)
+# change its class layouts, so they must match the Debian build; they are given to the one
+# source that includes httplib.h (src/retrieval/server.cpp), not to every user of the target.
+_mudit_find(OpenMP)
+_mudit_find(faiss CONFIG)
+foreach(mod libargon2 cpp-httplib)
+  if(NOT TARGET PkgConfig::${mod})
+    pkg_check_modules(${mod} REQUIRED IMPORTED_TARGET GLOBAL ${mod})
+  endif()
+endforeach()
+set(MUDIT_HTTPLIB_DEFINITIONS ${cpp-httplib_CFLAGS_OTHER})
+set_property(TARGET PkgConfig::cpp-httplib PROPERTY INTERFACE_COMPILE_OPTIONS "")
+
 # Optional: libespeak-ng sings the English lyric lines of the synthetic corpus; without it the
 # built-in formant voice does (src/data/synth/espeak_voice.cpp).
 if(NOT TARGET PkgConfig::espeak-ng)

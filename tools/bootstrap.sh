@@ -50,12 +50,15 @@ DEB_PACKAGES=(
   # synthetic corpus (issue 5): instruments, sung syllables, English voice
   libfluidsynth-dev fluid-soundfont-gm musescore-general-soundfont timgm6mb-soundfont
   gcin-voice libespeak-ng-dev espeak-ng-data
+  # retrieval service (issue 12): vector index, HTTP, password hashes
+  libfaiss-dev libcpp-httplib-dev libargon2-dev
   # pronunciation data for G2P (processed at build time)
   unicode-data rime-data-terra-pinyin python3-jieba festlex-cmu libbz2-dev
 )
-# --test-extras: a headless browser for the evaluation report's test (and CJK fonts for it)
+# --test-extras: a headless browser for the evaluation report's and the search page's tests (CJK
+# fonts for them, chromedriver for selenium)
 if [ "$TEST_EXTRAS" = 1 ]; then
-  DEB_PACKAGES+=(chromium fonts-noto-cjk)
+  DEB_PACKAGES+=(chromium chromium-driver fonts-noto-cjk)
 fi
 
 missing=()

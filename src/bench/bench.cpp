@@ -19,9 +19,8 @@ using SuiteFn = std::function<std::vector<Measurement>(const BenchOptions&)>;
 
 const std::map<std::string, SuiteFn>& suites() {
   static const std::map<std::string, SuiteFn> table = {
-      {"codec", run_codec_suite},         {"ddp", run_ddp_suite},
-      {"generator", run_generator_suite}, {"loader", run_loader_suite},
-      {"vocoder", run_vocoder_suite},
+      {"codec", run_codec_suite},   {"ddp", run_ddp_suite},     {"generator", run_generator_suite},
+      {"loader", run_loader_suite}, {"serve", run_serve_suite}, {"vocoder", run_vocoder_suite},
   };
   return table;
 }

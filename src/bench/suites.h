@@ -50,4 +50,12 @@ std::vector<Measurement> run_generator_suite(const BenchOptions& options);
 /// ones before it.
 std::vector<Measurement> run_codec_suite(const BenchOptions& options);
 
+/// "serve": the retrieval service on loopback under load: 100 000 songs of random 512-d unit
+/// vectors in an IVF-Flat index (1024 cells, 10 probed: the seed's Milvus setting), 50
+/// concurrent clients (keep-alive connections) sending 200 searches each (k 10) to a server
+/// with the default 8 request threads; latency p50 / p99 / max, errors and throughput, against
+/// the same search called in process (the baseline; the ratio is what HTTP, JSON and queueing
+/// add). Query vectors are drawn from the query text's hash, so no text tower runs.
+std::vector<Measurement> run_serve_suite(const BenchOptions& options);
+
 }  // namespace mudit::bench

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "mudit/core/checkpoint.h"
 #include "mudit/core/error.h"
@@ -49,24 +50,42 @@ TextEmbedder text_embedder(const std::filesystem::path& model, c10::Device devic
     MUDIT_THROW(CheckpointError, model.string(), " holds a '", meta.arch,
                 "' model, not a text tower (mudit convert hf-bert) or ChinMu");
   }
-  auto cache = std::make_shared<std::map<std::string, at::Tensor>>();
+  // Shared by copies of the embedder and safe to call from several threads (mudit serve):
+  // the tower runs outside the lock; the cache is dropped when it grows past 50 000 texts.
+  struct Cache {
+    std::mutex mu;
+    std::map<std::string, at::Tensor> rows;
+  };
+  auto cache = std::make_shared<Cache>();
   return [raw, cache](const std::vector<std::string>& texts) {
     c10::InferenceMode guard;
     std::vector<std::string> missing;
-    for (const auto& t : texts) {
-      if (!cache->count(t) && std::find(missing.begin(), missing.end(), t) == missing.end()) {
-        missing.push_back(t);
+    std::vector<at::Tensor> rows(texts.size());
+    {
+      std::lock_guard<std::mutex> lock(cache->mu);
+      for (size_t i = 0; i < texts.size(); ++i) {
+        const auto it = cache->rows.find(texts[i]);
+        if (it != cache->rows.end()) {
+          rows[i] = it->second;
+        } else if (std::find(missing.begin(), missing.end(), texts[i]) == missing.end()) {
+          missing.push_back(texts[i]);
+        }
       }
     }
     if (!missing.empty()) {
       at::Tensor e = raw(missing).to(at::kCPU, at::kFloat);
       e = e / e.norm(2, {1}, true).clamp_min(1e-12);  // a loaded tower may not normalise
+      std::lock_guard<std::mutex> lock(cache->mu);
+      if (cache->rows.size() + missing.size() > 50000) cache->rows.clear();
       for (size_t i = 0; i < missing.size(); ++i) {
-        (*cache)[missing[i]] = e[static_cast<int64_t>(i)];
+        cache->rows[missing[i]] = e[static_cast<int64_t>(i)];
+      }
+      for (size_t i = 0; i < texts.size(); ++i) {
+        if (!rows[i].defined()) {
+          rows[i] = e[std::find(missing.begin(), missing.end(), texts[i]) - missing.begin()];
+        }
       }
     }
-    std::vector<at::Tensor> rows;
-    for (const auto& t : texts) rows.push_back(cache->at(t));
     return at::stack(rows);
   };
 }

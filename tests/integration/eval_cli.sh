@@ -15,15 +15,7 @@ trap 'rm -rf "$work"' EXIT
 # shellcheck source=cli_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 
-if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
-  echo "skip: no General MIDI soundfont for the synthetic corpus"; exit 77
-fi
-check synth 0 "$MUDIT" synth --out "$work/corpus" --songs 4 --seconds 6 --seed 5 --log-level warn \
-  --set 'synth.soundfonts=[/usr/share/sounds/sf2/FluidR3_GM.sf2]'
-M="$work/corpus/manifest.jsonl"
-check chinmu-train 0 "$MUDIT" train --config "$CONFIGS/chinmu/tiny.yaml" --run-dir "$work/chinmu" \
-  --steps 2 --set "data.manifest='$M'" --set "data.valid_manifest='$M'" \
-  --set train.batch_size=4 --set train.validate_every=0 --log-level warn
+corpus_and_chinmu 4 5
 
 mkdir -p "$work/gen"
 python3 - "$M" "$work/gen" <<'PY'

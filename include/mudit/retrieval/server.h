@@ -1,0 +1,98 @@
+#pragma once
+
+// `mudit serve`: the retrieval service over HTTP (cpp-httplib).
+//
+//   GET  /                       the search page (one HTML file, vanilla JS)
+//   POST /api/search             {"query": "...", "mode": "text|lyrics|mix", "k": 10} → hits
+//   GET  /api/songs/<id>/audio   the song's audio file (Range requests answered)
+//   POST /api/token              (Basic auth) → {"token": ..., "expires_in": s} for Bearer use
+//   GET  /api/health             {"songs": N}
+//
+// With a users file every route but /api/health needs HTTP Basic (verified with Argon2id;
+// a verified header is remembered for a minute so the page does not pay a hash per request)
+// or a Bearer token from /api/token. Bodies are capped (413), queries limited in length and k,
+// each client address gets a token bucket of requests (429 with Retry-After), and only the
+// indexed songs' files can be fetched, by id.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "mudit/retrieval/index.h"
+
+namespace mudit::retrieval {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int64_t port = 8080;  ///< 0: any free port (bind() says which)
+  std::string users;    ///< users file (mudit passwd); empty: no authentication
+  int64_t threads = 8;  ///< request threads
+  int64_t token_ttl_s = 3600;
+  int64_t max_body_bytes = 65536;
+  int64_t max_query_chars = 2000;
+  int64_t max_k = 100;
+  double rate_per_s = 20;  ///< requests per second per client address; 0: no limit
+  double burst = 40;       ///< bucket size
+  template <class V>
+  void visit(V& v) {
+    v("host", host);
+    v("port", port);
+    v("users", users);
+    v("threads", threads);
+    v("token_ttl_s", token_ttl_s);
+    v("max_body_bytes", max_body_bytes);
+    v("max_query_chars", max_query_chars);
+    v("max_k", max_k);
+    v("rate_per_s", rate_per_s);
+    v("burst", burst);
+  }
+  void validate() const;
+};
+
+class SearchServer {
+ public:
+  /// `index` must outlive the server. Reads the users file (IoError / DataError on a bad one).
+  SearchServer(const SongIndex& index, ServerConfig config);
+  ~SearchServer();
+  SearchServer(const SearchServer&) = delete;
+  SearchServer& operator=(const SearchServer&) = delete;
+
+  /// Binds the listening socket; returns the port. Throws IoError when it cannot.
+  int bind();
+  /// Serves until stop() (from any thread, or a signal watcher); returns after in-flight
+  /// requests have been answered.
+  void serve();
+  void stop();
+
+  /// Counters since start: requests answered, and of them refused (4xx) and failed (5xx).
+  struct Stats {
+    int64_t requests = 0, refused = 0, failed = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The search page served at GET /.
+const std::string& search_page_html();
+
+// --- users ------------------------------------------------------------------------------------
+
+/// An Argon2id encoded hash ($argon2id$v=19$m=65536,t=3,p=1$salt$hash) of `password` with a
+/// fresh 16-byte random salt.
+std::string hash_password(const std::string& password);
+/// Whether `password` matches an encoded hash (false for a malformed one).
+bool verify_password(const std::string& encoded, const std::string& password);
+/// A users file: "name:encoded-hash" per line ('#' comments). Throws IoError / DataError.
+std::map<std::string, std::string> read_users(const std::filesystem::path& file);
+/// Adds or replaces `name` in the users file (created if missing), atomically. Names are
+/// [A-Za-z0-9._-]+; the password must not be empty (ConfigError).
+void set_user(const std::filesystem::path& file, const std::string& name,
+              const std::string& password);
+
+}  // namespace mudit::retrieval

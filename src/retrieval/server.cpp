@@ -1,0 +1,420 @@
+// The retrieval service. This file alone includes httplib.h, compiled with the definitions
+// Debian's libcpp-httplib was built with (see src/CMakeLists.txt).
+#include "mudit/retrieval/server.h"
+
+#include <argon2.h>
+#include <httplib.h>
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <sstream>
+
+#include "mudit/core/error.h"
+#include "mudit/core/fs.h"
+#include "mudit/core/log.h"
+
+namespace mudit::retrieval {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+void ServerConfig::validate() const {
+  MUDIT_CHECK(port >= 0 && port <= 65535, ConfigError, "serve: port must be 0..65535");
+  MUDIT_CHECK(threads >= 1, ConfigError, "serve: threads must be >= 1");
+  MUDIT_CHECK(max_body_bytes >= 64 && max_query_chars >= 1 && max_k >= 1, ConfigError,
+              "serve: max_body_bytes >= 64, max_query_chars and max_k >= 1");
+  MUDIT_CHECK(rate_per_s >= 0 && (rate_per_s == 0 || burst >= 1), ConfigError,
+              "serve: rate_per_s >= 0 and burst >= 1");
+  MUDIT_CHECK(token_ttl_s >= 1, ConfigError, "serve: token_ttl_s must be >= 1");
+}
+
+// --- passwords --------------------------------------------------------------------------------
+
+namespace {
+constexpr uint32_t kTCost = 3, kMCostKiB = 65536, kParallelism = 1, kSaltBytes = 16,
+                   kHashBytes = 32;
+
+void random_bytes(uint8_t* out, size_t n) {
+  for (size_t done = 0; done < n;) {
+    const ssize_t got = ::getrandom(out + done, n - done, 0);
+    MUDIT_CHECK(got > 0 || errno == EINTR, IoError, "getrandom: ", std::strerror(errno));
+    if (got > 0) done += static_cast<size_t>(got);
+  }
+}
+
+std::string random_token() {
+  uint8_t b[24];
+  random_bytes(b, sizeof b);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (uint8_t x : b) {
+    out += hex[x >> 4];
+    out += hex[x & 15];
+  }
+  return out;
+}
+
+bool valid_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+// RFC 4648 base64 (the Basic credentials); std::nullopt for malformed input.
+std::optional<std::string> base64_decode(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else if (c == '=') {
+      ++pad;
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    if (pad) return std::nullopt;  // data after padding
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  if (pad > 2) return std::nullopt;
+  return out;
+}
+}  // namespace
+
+std::string hash_password(const std::string& password) {
+  MUDIT_CHECK(!password.empty(), ConfigError, "passwd: empty password");
+  uint8_t salt[kSaltBytes];
+  random_bytes(salt, sizeof salt);
+  const size_t len =
+      argon2_encodedlen(kTCost, kMCostKiB, kParallelism, kSaltBytes, kHashBytes, Argon2_id);
+  std::string encoded(len, '\0');
+  const int rc =
+      argon2id_hash_encoded(kTCost, kMCostKiB, kParallelism, password.data(), password.size(), salt,
+                            sizeof salt, kHashBytes, encoded.data(), encoded.size());
+  MUDIT_CHECK(rc == ARGON2_OK, Error, "argon2: ", argon2_error_message(rc));
+  encoded.resize(std::strlen(encoded.c_str()));
+  return encoded;
+}
+
+bool verify_password(const std::string& encoded, const std::string& password) {
+  if (encoded.rfind("$argon2id$", 0) != 0) return false;
+  return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
+}
+
+std::map<std::string, std::string> read_users(const fs::path& file) {
+  MUDIT_CHECK(fs::exists(file), IoError, "users file ", file.string(), " does not exist");
+  std::map<std::string, std::string> users;
+  std::istringstream in(read_file(file));
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    const size_t colon = line.find(':');
+    const std::string name = line.substr(0, colon);
+    MUDIT_CHECK(colon != std::string::npos && valid_name(name) &&
+                    line.compare(colon + 1, 10, "$argon2id$") == 0,
+                DataError, file.string(), ":", n,
+                ": want name:$argon2id$... (mudit passwd writes such lines)");
+    users[name] = line.substr(colon + 1);
+  }
+  return users;
+}
+
+void set_user(const fs::path& file, const std::string& name, const std::string& password) {
+  MUDIT_CHECK(valid_name(name), ConfigError, "passwd: user names are [A-Za-z0-9._-]+, not '", name,
+              "'");
+  std::map<std::string, std::string> users;
+  if (fs::exists(file)) users = read_users(file);
+  users[name] = hash_password(password);
+  std::string text = "# mudit serve users: name:argon2id hash (mudit passwd)\n";
+  for (const auto& [n, h] : users) text += n + ":" + h + "\n";
+  write_file_atomic(file, text);
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+}
+
+// --- server -----------------------------------------------------------------------------------
+
+struct SearchServer::Impl {
+  const SongIndex& index;
+  ServerConfig config;
+  std::map<std::string, std::string> users;
+  httplib::Server http;
+
+  std::mutex mu;                                      // guards the maps below
+  std::map<std::string, Clock::time_point> tokens;    // bearer token -> expiry
+  std::map<std::string, Clock::time_point> verified;  // Basic header -> until
+  struct Bucket {
+    double tokens = 0;
+    Clock::time_point last;
+  };
+  std::map<std::string, Bucket> buckets;  // client address -> its request bucket
+
+  std::atomic<int64_t> requests{0}, refused{0}, failed{0};
+
+  Impl(const SongIndex& i, ServerConfig c) : index(i), config(std::move(c)) {}
+
+  static void reply(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+  }
+  static void error(httplib::Response& res, int status, const std::string& what) {
+    reply(res, status, {{"error", what}});
+  }
+
+  // Whether one more request from `addr` fits its bucket; otherwise the seconds to wait.
+  std::optional<double> take(const std::string& addr) {
+    if (config.rate_per_s <= 0) return std::nullopt;
+    const auto now = Clock::now();
+    std::lock_guard<std::mutex> lock(mu);
+    auto [it, fresh] = buckets.try_emplace(addr);
+    Bucket& b = it->second;
+    if (fresh) {
+      b.tokens = config.burst;
+    } else {
+      const double dt = std::chrono::duration<double>(now - b.last).count();
+      b.tokens = std::min(config.burst, b.tokens + dt * config.rate_per_s);
+    }
+    b.last = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return std::nullopt;
+    }
+    return (1 - b.tokens) / config.rate_per_s;
+  }
+
+  // The user a Basic header names, when its password verifies.
+  bool basic_ok(const std::string& header) {
+    const auto now = Clock::now();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      const auto it = verified.find(header);
+      if (it != verified.end() && it->second > now) return true;
+    }
+    const auto decoded = base64_decode(std::string_view(header).substr(6));
+    if (!decoded) return false;
+    const size_t colon = decoded->find(':');
+    if (colon == std::string::npos) return false;
+    const auto user = users.find(decoded->substr(0, colon));
+    if (user == users.end() || !verify_password(user->second, decoded->substr(colon + 1))) {
+      return false;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    if (verified.size() > 10000) verified.clear();
+    verified[header] = now + std::chrono::seconds(60);
+    return true;
+  }
+
+  bool authorised(const httplib::Request& req) {
+    if (users.empty()) return true;
+    const std::string h = req.get_header_value("Authorization");
+    if (h.rfind("Basic ", 0) == 0) return basic_ok(h);
+    if (h.rfind("Bearer ", 0) == 0) {
+      std::lock_guard<std::mutex> lock(mu);
+      const auto it = tokens.find(h.substr(7));
+      return it != tokens.end() && it->second > Clock::now();
+    }
+    return false;
+  }
+
+  void search(const httplib::Request& req, httplib::Response& res) {
+    const auto t0 = Clock::now();
+    const json j = json::parse(req.body, nullptr, false);
+    if (!j.is_object()) return error(res, 400, "the body must be a JSON object");
+    if (!j.contains("query") || !j["query"].is_string() || j["query"].get<std::string>().empty()) {
+      return error(res, 400, "query: a non-empty string is required");
+    }
+    const std::string query = j["query"];
+    const int64_t chars = std::count_if(query.begin(), query.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    });
+    if (chars > config.max_query_chars) {
+      return error(res, 400,
+                   "query: longer than " + std::to_string(config.max_query_chars) + " characters");
+    }
+    const std::string mode = j.value("mode", "text");
+    if (mode != "text" && mode != "lyrics" && mode != "mix") {
+      return error(res, 400, "mode: one of text, lyrics, mix");
+    }
+    if (j.contains("k") && !j["k"].is_number_integer()) return error(res, 400, "k: an integer");
+    const int64_t k = j.value("k", int64_t{10});
+    if (k < 1 || k > config.max_k) {
+      return error(res, 400, "k: 1 to " + std::to_string(config.max_k));
+    }
+    json hits = json::array();
+    for (const Hit& h : index.search(query, mode, k)) {
+      hits.push_back({{"id", h.song->id},
+                      {"score", h.score},
+                      {"description", h.song->description},
+                      {"amateur", h.song->amateur},
+                      {"lyrics", h.song->lyrics.substr(0, 400)},
+                      {"seconds", h.song->seconds},
+                      {"audio_url", "/api/songs/" + h.song->id + "/audio"}});
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    reply(res, 200, {{"query", query}, {"mode", mode}, {"k", k}, {"took_ms", ms}, {"hits", hits}});
+  }
+
+  void audio(const httplib::Request& req, httplib::Response& res) {
+    const int64_t row = index.find(req.matches[1]);
+    if (row < 0) return error(res, 404, "no song '" + std::string(req.matches[1]) + "'");
+    const fs::path file = index.songs()[row].audio;
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (ec) return error(res, 404, "the audio of '" + index.songs()[row].id + "' is missing");
+    const std::string ext = file.extension().string();
+    const std::string type = ext == ".flac"  ? "audio/flac"
+                             : ext == ".ogg" ? "audio/ogg"
+                             : ext == ".mp3" ? "audio/mpeg"
+                                             : "audio/wav";
+    auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
+    res.set_content_provider(
+        static_cast<size_t>(size), type,
+        [in](size_t offset, size_t length, httplib::DataSink& sink) {
+          char buf[65536];
+          in->clear();
+          in->seekg(static_cast<std::streamoff>(offset));
+          while (length > 0 && *in) {
+            in->read(buf, static_cast<std::streamsize>(std::min(length, sizeof buf)));
+            const auto got = static_cast<size_t>(in->gcount());
+            if (got == 0 || !sink.write(buf, got)) return false;
+            length -= got;
+          }
+          return length == 0;
+        });
+  }
+
+  void token(httplib::Response& res) {
+    const std::string t = random_token();
+    std::lock_guard<std::mutex> lock(mu);
+    const auto now = Clock::now();
+    for (auto it = tokens.begin(); it != tokens.end();) {
+      it = it->second <= now ? tokens.erase(it) : std::next(it);
+    }
+    tokens[t] = now + std::chrono::seconds(config.token_ttl_s);
+    reply(res, 200, {{"token", t}, {"expires_in", config.token_ttl_s}});
+  }
+
+  void routes() {
+    http.new_task_queue = [n = config.threads] {
+      return new httplib::ThreadPool(static_cast<size_t>(n));
+    };
+    http.set_payload_max_length(static_cast<size_t>(config.max_body_bytes));
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (const auto wait = take(req.remote_addr)) {
+        res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(*wait))));
+        error(res, 429, "too many requests");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (req.path != "/api/health" && !authorised(req)) {
+        res.set_header("WWW-Authenticate", "Basic realm=\"mudit\", charset=\"UTF-8\"");
+        error(res, 401, "authentication required");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(search_page_html(), "text/html; charset=utf-8");
+    });
+    http.Get("/api/health", [this](const httplib::Request&, httplib::Response& res) {
+      reply(res, 200, {{"songs", index.songs().size()}});
+    });
+    http.Post("/api/search",
+              [this](const httplib::Request& req, httplib::Response& res) { search(req, res); });
+    http.Post("/api/token",
+              [this](const httplib::Request&, httplib::Response& res) { token(res); });
+    http.Get(R"(/api/songs/([^/]+)/audio)",
+             [this](const httplib::Request& req, httplib::Response& res) { audio(req, res); });
+    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.body.empty()) {
+        error(res, res.status, res.status == 413 ? "request too large" : "not found");
+      }
+    });
+    http.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "internal error";
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          log::warn("serve: ", req.method, " ", req.path, ": ", what);
+          error(res, 500, what);
+        });
+    http.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+      ++requests;
+      if (res.status >= 500) {
+        ++failed;
+      } else if (res.status >= 400) {
+        ++refused;
+      }
+    });
+  }
+};
+
+SearchServer::SearchServer(const SongIndex& index, ServerConfig config)
+    : impl_(std::make_unique<Impl>(index, std::move(config))) {
+  impl_->config.validate();
+  if (!impl_->config.users.empty()) {
+    impl_->users = read_users(impl_->config.users);
+    MUDIT_CHECK(!impl_->users.empty(), DataError, "users file ", impl_->config.users,
+                " names no user");
+  }
+  impl_->routes();
+}
+
+SearchServer::~SearchServer() {
+  stop();
+}
+
+int SearchServer::bind() {
+  const auto& c = impl_->config;
+  int port = static_cast<int>(c.port);
+  if (port == 0) {
+    port = impl_->http.bind_to_any_port(c.host);
+    MUDIT_CHECK(port > 0, IoError, "serve: cannot listen on ", c.host);
+  } else {
+    MUDIT_CHECK(impl_->http.bind_to_port(c.host, port), IoError, "serve: cannot listen on ", c.host,
+                ":", port, " (in use, or not allowed)");
+  }
+  return port;
+}
+
+void SearchServer::serve() {
+  impl_->http.listen_after_bind();
+}
+
+void SearchServer::stop() {
+  if (impl_ && impl_->http.is_running()) impl_->http.stop();
+}
+
+SearchServer::Stats SearchServer::stats() const {
+  return {impl_->requests.load(), impl_->refused.load(), impl_->failed.load()};
+}
+
+}  // namespace mudit::retrieval
