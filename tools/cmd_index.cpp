@@ -89,7 +89,11 @@ Runner setup_serve(CLI::App& app, CommonOptions& common) {
   auto host = std::make_shared<std::string>();
   auto port = std::make_shared<int64_t>(-1);
   auto users = std::make_shared<std::string>();
+  auto bundle_dir = std::make_shared<std::string>();
   app.add_option("--index", *dir, "index folder (mudit index build)")->required()->type_name("DIR");
+  app.add_option("--bundle", *bundle_dir,
+                 "a bundle (mudit bundle): POST /api/generate makes songs from descriptions")
+      ->type_name("DIR");
   app.add_option("--host", *host, "address to listen on (default 127.0.0.1)");
   app.add_option("--port", *port, "port (default 8080; 0: any free one)");
   app.add_option("--users", *users, "users file (mudit passwd): require authentication")
@@ -97,9 +101,10 @@ Runner setup_serve(CLI::App& app, CommonOptions& common) {
   add_common_options(app, common);
   app.footer(
       "Server settings under `serve:` (--set serve.rate_per_s=20, serve.burst, serve.threads, "
-      "serve.max_k, serve.max_body_bytes, serve.max_query_chars, serve.token_ttl_s). Stops "
+      "serve.max_k, serve.max_body_bytes, serve.max_query_chars, serve.token_ttl_s, "
+      "serve.max_jobs, serve.max_seconds, serve.jobs_dir). Stops "
       "cleanly on SIGTERM or SIGINT.");
-  return [&common, dir, host, port, users] {
+  return [&common, dir, host, port, users, bundle_dir] {
     apply_common_options(common);
     auto config = bind_config<retrieval::ServerConfig>(resolve_config(common), "serve");
     if (!host->empty()) config.host = *host;
@@ -107,7 +112,11 @@ Runner setup_serve(CLI::App& app, CommonOptions& common) {
     if (!users->empty()) config.users = *users;
     config.validate();
     const retrieval::SongIndex index = retrieval::SongIndex::load(*dir);
-    retrieval::SearchServer server(index, config);
+    retrieval::SongGenerator generate;
+    if (!bundle_dir->empty()) {
+      generate = retrieval::bundle_song_generator(*bundle_dir, parse_device(common.device));
+    }
+    retrieval::SearchServer server(index, config, generate);
     const int bound = server.bind();
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
@@ -118,7 +127,7 @@ Runner setup_serve(CLI::App& app, CommonOptions& common) {
     // The line scripts wait for: the port is known and the socket listens.
     std::cout << "serving " << index.songs().size() << " songs on http://" << config.host << ":"
               << bound << "/" << (config.users.empty() ? "" : " (authentication required)")
-              << std::endl;
+              << (generate ? " with generation" : "") << std::endl;
     server.serve();
     g_stop = true;
     watcher.join();

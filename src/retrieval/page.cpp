@@ -23,6 +23,8 @@ select, input[type=number], button { padding: .4em; font-size: 1em; }
 #status { color: #666; }
 .error { color: #b00; }
 audio { width: 100%; max-width: 28em; }
+.generate { margin-left: .6em; }
+.job { color: #555; font-size: .9em; margin-top: .3em; }
 </style>
 </head>
 <body>
@@ -41,6 +43,7 @@ audio { width: 100%; max-width: 28em; }
 <div id="results"></div>
 <script>
 "use strict";
+let canGenerate = false;
 const $ = (id) => document.getElementById(id);
 function element(tag, cls, text) {
   const e = document.createElement(tag);
@@ -80,14 +83,51 @@ function show(data) {
     const a = element("audio");
     a.controls = true; a.preload = "none"; a.src = location.origin + h.audio_url;
     d.append(a);
+    if (canGenerate && h.description) {
+      const b = element("button", "generate", "generate from this description");
+      b.type = "button";
+      b.addEventListener("click", () => generate(h, d, b));
+      d.append(b);
+    }
     out.append(d);
   }
+}
+// Queues a song from a hit's description and polls its job until the song is there.
+async function generate(h, d, button) {
+  button.disabled = true;
+  const line = element("div", "job", "queued…");
+  d.append(line);
+  try {
+    const body = { description: h.description, duration: Math.min(h.seconds || 10, 30) };
+    let r = await fetch(location.origin + "/api/generate", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    let job = await r.json();
+    if (!r.ok) throw new Error(job.error || r.statusText);
+    for (;;) {
+      await new Promise((ok) => setTimeout(ok, 1000));
+      r = await fetch(location.origin + job.status_url);
+      const s = await r.json();
+      if (!r.ok) throw new Error(s.error || r.statusText);
+      line.textContent = s.status + "…";
+      if (s.status === "failed") throw new Error(s.error);
+      if (s.status === "done") {
+        line.textContent = "generated:";
+        const a = element("audio");
+        a.controls = true; a.src = location.origin + s.audio_url;
+        line.append(a);
+        break;
+      }
+    }
+  } catch (e) {
+    line.className = "job error"; line.textContent = "generation failed: " + e.message;
+  }
+  button.disabled = false;
 }
 $("search").addEventListener("submit", search);
 const params = new URLSearchParams(location.search);
 if (params.get("mode")) $("mode").value = params.get("mode");
 if (params.get("k")) $("k").value = params.get("k");
-if (params.get("q")) { $("query").value = params.get("q"); search(); }
+fetch(location.origin + "/api/health").then((r) => r.json()).then((h) => { canGenerate = !!h.generate; })
+  .catch(() => {}).finally(() => { if (params.get("q")) { $("query").value = params.get("q"); search(); } });
 </script>
 </body>
 </html>

@@ -5,18 +5,22 @@
 #include <argon2.h>
 #include <httplib.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
@@ -35,6 +39,8 @@ void ServerConfig::validate() const {
   MUDIT_CHECK(rate_per_s >= 0 && (rate_per_s == 0 || burst >= 1), ConfigError,
               "serve: rate_per_s >= 0 and burst >= 1");
   MUDIT_CHECK(token_ttl_s >= 1, ConfigError, "serve: token_ttl_s must be >= 1");
+  MUDIT_CHECK(max_jobs >= 1 && max_seconds > 0, ConfigError,
+              "serve: max_jobs >= 1 and max_seconds > 0");
 }
 
 // --- passwords --------------------------------------------------------------------------------
@@ -165,6 +171,24 @@ struct SearchServer::Impl {
   std::map<std::string, std::string> users;
   httplib::Server http;
 
+  // Generation jobs: one worker thread runs them in order.
+  SongGenerator generator;
+  fs::path jobs_dir;
+  bool own_jobs_dir = false;
+  struct Job {
+    std::string status = "queued";  // running, done, failed
+    std::string error;
+    GenerateRequest request;
+    fs::path wav;
+  };
+  std::mutex jobs_mu;  // guards jobs, queue, active, stopping
+  std::condition_variable jobs_cv;
+  std::map<std::string, Job> jobs;
+  std::deque<std::string> queue;
+  int64_t active = 0;  // queued or running
+  bool stopping = false;
+  std::thread worker;
+
   std::mutex mu;                                      // guards the maps below
   std::map<std::string, Clock::time_point> tokens;    // bearer token -> expiry
   std::map<std::string, Clock::time_point> verified;  // Basic header -> until
@@ -176,7 +200,149 @@ struct SearchServer::Impl {
 
   std::atomic<int64_t> requests{0}, refused{0}, failed{0};
 
-  Impl(const SongIndex& i, ServerConfig c) : index(i), config(std::move(c)) {}
+  Impl(const SongIndex& i, ServerConfig c, SongGenerator g)
+      : index(i), config(std::move(c)), generator(std::move(g)) {}
+
+  void work() {
+    for (;;) {
+      std::string id;
+      GenerateRequest req;
+      fs::path wav;
+      {
+        std::unique_lock<std::mutex> lock(jobs_mu);
+        jobs_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (stopping) return;
+        id = queue.front();
+        queue.pop_front();
+        Job& j = jobs.at(id);
+        j.status = "running";
+        req = j.request;
+        wav = j.wav;
+      }
+      std::string err;
+      try {
+        generator(req, wav);
+      } catch (const std::exception& e) {
+        err = e.what();
+        log::warn("serve: job ", id, " failed: ", err);
+      }
+      std::lock_guard<std::mutex> lock(jobs_mu);
+      Job& j = jobs.at(id);
+      j.status = err.empty() ? "done" : "failed";
+      j.error = err;
+      --active;
+    }
+  }
+
+  void stop_jobs() {
+    {
+      std::lock_guard<std::mutex> lock(jobs_mu);
+      if (stopping) return;
+      stopping = true;
+      if (!queue.empty()) log::info("serve: ", queue.size(), " queued songs dropped at shutdown");
+    }
+    jobs_cv.notify_all();
+    if (worker.joinable()) worker.join();  // a running song is finished first
+  }
+
+  void generate(const httplib::Request& req, httplib::Response& res) {
+    if (!generator) return error(res, 501, "no generator loaded (mudit serve --bundle DIR)");
+    const json j = json::parse(req.body, nullptr, false);
+    if (!j.is_object()) return error(res, 400, "the body must be a JSON object");
+    GenerateRequest g;
+    if (!j.contains("description") || !j["description"].is_string() ||
+        j["description"].get<std::string>().empty()) {
+      return error(res, 400, "description: a non-empty string is required");
+    }
+    g.description = j["description"];
+    if (static_cast<int64_t>(g.description.size()) > 4 * config.max_query_chars) {
+      return error(res, 400, "description: too long");
+    }
+    if (j.contains("lyrics")) {
+      if (!j["lyrics"].is_string()) return error(res, 400, "lyrics: a string");
+      g.lyrics = j["lyrics"];
+    }
+    if (j.contains("duration")) {
+      if (!j["duration"].is_number()) return error(res, 400, "duration: a number of seconds");
+      g.duration = j["duration"];
+    }
+    if (!(g.duration > 0 && g.duration <= config.max_seconds)) {
+      return error(
+          res, 400,
+          "duration: more than 0 and at most " + std::to_string(config.max_seconds) + " seconds");
+    }
+    if (j.contains("seed")) {
+      if (!j["seed"].is_number_unsigned()) return error(res, 400, "seed: a non-negative integer");
+      g.seed = j["seed"];
+    }
+    if (j.contains("steps")) {
+      if (!j["steps"].is_number_integer() || j["steps"].get<int64_t>() < 0 ||
+          j["steps"].get<int64_t>() > 1000) {
+        return error(res, 400, "steps: 0 to 1000");
+      }
+      g.steps = j["steps"];
+    }
+    std::string id;
+    {
+      std::lock_guard<std::mutex> lock(jobs_mu);
+      if (active >= config.max_jobs) {
+        res.set_header("Retry-After", "10");
+        return error(res, 503, "busy: " + std::to_string(active) + " songs queued or running");
+      }
+      id = random_token().substr(0, 16);
+      Job job;
+      job.request = g;
+      job.wav = jobs_dir / (id + ".wav");
+      jobs[id] = job;
+      queue.push_back(id);
+      ++active;
+    }
+    jobs_cv.notify_one();
+    reply(res, 202, {{"job", id}, {"status_url", "/api/jobs/" + id}});
+  }
+
+  void job_status(const httplib::Request& req, httplib::Response& res, bool audio_file) {
+    const std::string id = req.matches[1];
+    std::lock_guard<std::mutex> lock(jobs_mu);
+    const auto it = jobs.find(id);
+    if (it == jobs.end()) return error(res, 404, "no job '" + id + "'");
+    const Job& j = it->second;
+    if (audio_file) {
+      if (j.status != "done") return error(res, 404, "job '" + id + "' is " + j.status);
+      return send_file(res, j.wav);
+    }
+    json out = {{"job", id}, {"status", j.status}, {"description", j.request.description}};
+    if (j.status == "done") out["audio_url"] = "/api/jobs/" + id + "/audio";
+    if (j.status == "failed") out["error"] = j.error;
+    reply(res, 200, out);
+  }
+
+  // A file as the response, read as it is sent; Range requests get their bytes (206).
+  static void send_file(httplib::Response& res, const fs::path& file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (ec) return error(res, 404, "the audio file is missing");
+    const std::string ext = file.extension().string();
+    const std::string type = ext == ".flac"  ? "audio/flac"
+                             : ext == ".ogg" ? "audio/ogg"
+                             : ext == ".mp3" ? "audio/mpeg"
+                                             : "audio/wav";
+    auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
+    res.set_content_provider(
+        static_cast<size_t>(size), type,
+        [in](size_t offset, size_t length, httplib::DataSink& sink) {
+          char buf[65536];
+          in->clear();
+          in->seekg(static_cast<std::streamoff>(offset));
+          while (length > 0 && *in) {
+            in->read(buf, static_cast<std::streamsize>(std::min(length, sizeof buf)));
+            const auto got = static_cast<size_t>(in->gcount());
+            if (got == 0 || !sink.write(buf, got)) return false;
+            length -= got;
+          }
+          return length == 0;
+        });
+  }
 
   static void reply(httplib::Response& res, int status, const json& body) {
     res.status = status;
@@ -282,30 +448,7 @@ struct SearchServer::Impl {
   void audio(const httplib::Request& req, httplib::Response& res) {
     const int64_t row = index.find(req.matches[1]);
     if (row < 0) return error(res, 404, "no song '" + std::string(req.matches[1]) + "'");
-    const fs::path file = index.songs()[row].audio;
-    std::error_code ec;
-    const auto size = fs::file_size(file, ec);
-    if (ec) return error(res, 404, "the audio of '" + index.songs()[row].id + "' is missing");
-    const std::string ext = file.extension().string();
-    const std::string type = ext == ".flac"  ? "audio/flac"
-                             : ext == ".ogg" ? "audio/ogg"
-                             : ext == ".mp3" ? "audio/mpeg"
-                                             : "audio/wav";
-    auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
-    res.set_content_provider(
-        static_cast<size_t>(size), type,
-        [in](size_t offset, size_t length, httplib::DataSink& sink) {
-          char buf[65536];
-          in->clear();
-          in->seekg(static_cast<std::streamoff>(offset));
-          while (length > 0 && *in) {
-            in->read(buf, static_cast<std::streamsize>(std::min(length, sizeof buf)));
-            const auto got = static_cast<size_t>(in->gcount());
-            if (got == 0 || !sink.write(buf, got)) return false;
-            length -= got;
-          }
-          return length == 0;
-        });
+    send_file(res, index.songs()[row].audio);
   }
 
   void token(httplib::Response& res) {
@@ -341,12 +484,23 @@ struct SearchServer::Impl {
       res.set_content(search_page_html(), "text/html; charset=utf-8");
     });
     http.Get("/api/health", [this](const httplib::Request&, httplib::Response& res) {
-      reply(res, 200, {{"songs", index.songs().size()}});
+      reply(res, 200,
+            {{"songs", index.songs().size()}, {"generate", static_cast<bool>(generator)}});
     });
     http.Post("/api/search",
               [this](const httplib::Request& req, httplib::Response& res) { search(req, res); });
     http.Post("/api/token",
               [this](const httplib::Request&, httplib::Response& res) { token(res); });
+    http.Post("/api/generate",
+              [this](const httplib::Request& req, httplib::Response& res) { generate(req, res); });
+    http.Get(R"(/api/jobs/([0-9a-f]+))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               job_status(req, res, false);
+             });
+    http.Get(R"(/api/jobs/([0-9a-f]+)/audio)",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               job_status(req, res, true);
+             });
     http.Get(R"(/api/songs/([^/]+)/audio)",
              [this](const httplib::Request& req, httplib::Response& res) { audio(req, res); });
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -377,19 +531,36 @@ struct SearchServer::Impl {
   }
 };
 
-SearchServer::SearchServer(const SongIndex& index, ServerConfig config)
-    : impl_(std::make_unique<Impl>(index, std::move(config))) {
+SearchServer::SearchServer(const SongIndex& index, ServerConfig config, SongGenerator generator)
+    : impl_(std::make_unique<Impl>(index, std::move(config), std::move(generator))) {
   impl_->config.validate();
   if (!impl_->config.users.empty()) {
     impl_->users = read_users(impl_->config.users);
     MUDIT_CHECK(!impl_->users.empty(), DataError, "users file ", impl_->config.users,
                 " names no user");
   }
+  if (impl_->generator) {
+    if (impl_->config.jobs_dir.empty()) {
+      impl_->jobs_dir =
+          fs::temp_directory_path() /
+          ("mudit-serve-jobs-" + std::to_string(::getpid()) + "-" + random_token().substr(0, 8));
+      impl_->own_jobs_dir = true;
+    } else {
+      impl_->jobs_dir = impl_->config.jobs_dir;
+    }
+    fs::create_directories(impl_->jobs_dir);
+    impl_->worker = std::thread([this] { impl_->work(); });
+  }
   impl_->routes();
 }
 
 SearchServer::~SearchServer() {
   stop();
+  impl_->stop_jobs();
+  if (impl_->own_jobs_dir) {
+    std::error_code ec;
+    fs::remove_all(impl_->jobs_dir, ec);
+  }
 }
 
 int SearchServer::bind() {

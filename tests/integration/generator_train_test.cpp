@@ -25,6 +25,7 @@
 #include "mudit/models/wave_vae.h"
 #include "mudit/pipeline/generate.h"
 #include "mudit/pipeline/prepare.h"
+#include "mudit/retrieval/server.h"
 #include "mudit/text/tokenizer.h"
 #include "mudit/train/trainer.h"
 #include "unit/test_util.h"
@@ -178,6 +179,19 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
     const pipeline::Song b = pipeline::generate(bundle, req);
     EXPECT_TRUE(torch::equal(a.audio, b.audio));
     EXPECT_EQ(a.frames, std::llround(3 * bundle.codec->latent_rate()));
+    // mudit serve --bundle's generator writes the same song as a WAV file.
+    const retrieval::SongGenerator serve_gen =
+        retrieval::bundle_song_generator(bundle_dir, c10::kCPU);
+    retrieval::GenerateRequest gr;
+    gr.description = req.description;
+    gr.lyrics = req.lyrics;
+    gr.duration = 3;
+    gr.seed = 4;
+    gr.steps = 8;
+    serve_gen(gr, dir_.path() / ("served_" + objective + ".wav"));
+    const audio::Audio served = audio::read_audio(dir_.path() / ("served_" + objective + ".wav"));
+    ASSERT_EQ(served.samples.sizes(), a.audio.sizes());
+    EXPECT_LT((served.samples - a.audio.clamp(-1, 1)).abs().max().item<double>(), 1e-4);
     EXPECT_EQ(a.audio.size(1), a.frames * bundle.codec->hop_length());
     EXPECT_EQ(a.sampler, objective == "ddpm" ? "ddim" : "heun");
     EXPECT_EQ(a.evaluations, objective == "ddpm" ? 8 * 2 : 8 * 2 * 2);  // Heun: 2 per step

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -177,10 +179,10 @@ TEST(Users, Argon2idHashesAndUsersFiles) {
 
 class Service : public ::testing::Test {
  protected:
-  void start(ServerConfig c) {
+  void start(ServerConfig c, SongGenerator generate = {}) {
     c.host = "127.0.0.1";
     c.port = 0;
-    server_ = std::make_unique<SearchServer>(index_, c);
+    server_ = std::make_unique<SearchServer>(index_, c, generate);
     port_ = server_->bind();
     thread_ = std::thread([this] { server_->serve(); });
   }
@@ -314,6 +316,85 @@ TEST_F(Service, RateLimitPerClientAndCleanStop) {
   server_->stop();
   thread_.join();  // serve() returns
   EXPECT_FALSE(client().Get("/api/health"));
+}
+
+// Polls a job until it is done or failed (at most 10 s).
+nlohmann::json wait_for(httplib::Client& cli, const std::string& status_url) {
+  for (int i = 0; i < 200; ++i) {
+    const auto r = cli.Get(status_url);
+    if (!r || r->status != 200) return {{"status", "http error"}};
+    const auto j = nlohmann::json::parse(r->body);
+    if (j["status"] == "done" || j["status"] == "failed") return j;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return {{"status", "timeout"}};
+}
+
+TEST_F(Service, GenerationJobsQueueRunAndServeTheirSongs) {
+  ServerConfig c;
+  c.rate_per_s = 0;
+  c.max_jobs = 1;
+  c.max_seconds = 20;
+  c.jobs_dir = (dir_ / "jobs").string();
+  std::mutex gate;
+  gate.lock();  // holds the first "slow" job until released
+  start(c, [&gate](const GenerateRequest& g, const fs::path& wav) {
+    if (g.description == "slow") {
+      gate.lock();
+      gate.unlock();
+    }
+    if (g.description == "fail") throw DataError("no such style");
+    write_file_atomic(wav, "RIFF" + g.description + std::to_string(g.seed));
+  });
+  auto cli = client();
+  EXPECT_TRUE(nlohmann::json::parse(cli.Get("/api/health")->body)["generate"].get<bool>());
+  const auto post = [&](const nlohmann::json& body) {
+    return cli.Post("/api/generate", body.dump(), "application/json");
+  };
+  auto r = post({{"description", "slow"}});
+  ASSERT_EQ(r->status, 202) << r->body;
+  const std::string slow_url = nlohmann::json::parse(r->body)["status_url"];
+  r = post({{"description", "second"}});  // one job at a time: busy
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->get_header_value("Retry-After"), "10");
+  std::string status;
+  for (int i = 0; i < 100 && status != "running"; ++i) {  // the worker picks it up
+    status = nlohmann::json::parse(cli.Get(slow_url)->body)["status"];
+    if (status != "running") std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, "running");
+  EXPECT_EQ(cli.Get(slow_url + "/audio")->status, 404);  // not done yet
+  gate.unlock();
+  EXPECT_EQ(wait_for(cli, slow_url)["status"], "done");
+
+  r = post({{"description", "rock"}, {"seed", 7}, {"duration", 5}});
+  ASSERT_EQ(r->status, 202);
+  const auto done = wait_for(cli, nlohmann::json::parse(r->body)["status_url"]);
+  ASSERT_EQ(done["status"], "done") << done.dump();
+  r = cli.Get(done["audio_url"].get<std::string>());
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "RIFFrock7");
+
+  r = post({{"description", "fail"}});
+  const auto failed = wait_for(cli, nlohmann::json::parse(r->body)["status_url"]);
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_EQ(failed["error"], "no such style");
+
+  EXPECT_EQ(post({{"lyrics", "la"}})->status, 400);                        // no description
+  EXPECT_EQ(post({{"description", "x"}, {"duration", 60}})->status, 400);  // too long
+  EXPECT_EQ(post({{"description", "x"}, {"seed", -1}})->status, 400);
+  EXPECT_EQ(post({{"description", "x"}, {"steps", "many"}})->status, 400);
+  EXPECT_EQ(cli.Get("/api/jobs/0123456789abcdef")->status, 404);
+  EXPECT_EQ(cli.Get("/api/jobs/..%2F..%2Fetc")->status, 404);
+}
+
+TEST_F(Service, WithoutAGeneratorGenerateIsNotImplemented) {
+  ServerConfig c;
+  c.rate_per_s = 0;
+  start(c);
+  auto cli = client();
+  EXPECT_EQ(cli.Post("/api/generate", R"({"description": "x"})", "application/json")->status, 501);
+  EXPECT_FALSE(nlohmann::json::parse(cli.Get("/api/health")->body)["generate"].get<bool>());
 }
 
 }  // namespace

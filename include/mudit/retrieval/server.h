@@ -6,6 +6,10 @@
 //   POST /api/search             {"query": "...", "mode": "text|lyrics|mix", "k": 10} → hits
 //   GET  /api/songs/<id>/audio   the song's audio file (Range requests answered)
 //   POST /api/token              (Basic auth) → {"token": ..., "expires_in": s} for Bearer use
+//   POST /api/generate           {"description": ..., "lyrics", "duration", "seed", "steps"} →
+//                                {"job": id}, when a generator is given (mudit serve --bundle)
+//   GET  /api/jobs/<id>          {"status": queued|running|done|failed, "audio_url", "error"}
+//   GET  /api/jobs/<id>/audio    the generated song
 //   GET  /api/health             {"songs": N}
 //
 // With a users file every route but /api/health needs HTTP Basic (verified with Argon2id;
@@ -14,9 +18,12 @@
 // each client address gets a token bucket of requests (429 with Retry-After), and only the
 // indexed songs' files can be fetched, by id.
 
+#include <c10/core/Device.h>
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,8 +41,11 @@ struct ServerConfig {
   int64_t max_body_bytes = 65536;
   int64_t max_query_chars = 2000;
   int64_t max_k = 100;
-  double rate_per_s = 20;  ///< requests per second per client address; 0: no limit
-  double burst = 40;       ///< bucket size
+  double rate_per_s = 20;   ///< requests per second per client address; 0: no limit
+  double burst = 40;        ///< bucket size
+  int64_t max_jobs = 16;    ///< generation jobs queued or running at once (503 beyond)
+  double max_seconds = 60;  ///< longest song /api/generate accepts
+  std::string jobs_dir;     ///< where generated songs go (default: a temporary folder)
   template <class V>
   void visit(V& v) {
     v("host", host);
@@ -48,14 +58,35 @@ struct ServerConfig {
     v("max_k", max_k);
     v("rate_per_s", rate_per_s);
     v("burst", burst);
+    v("max_jobs", max_jobs);
+    v("max_seconds", max_seconds);
+    v("jobs_dir", jobs_dir);
   }
   void validate() const;
 };
 
+/// What /api/generate asks for.
+struct GenerateRequest {
+  std::string description, lyrics;
+  double duration = 10;
+  uint64_t seed = 0;
+  int64_t steps = 0;  ///< 0: the sampler's default
+};
+/// Makes the song of a request and writes it to `wav` (atomically). Runs on the server's one
+/// generation thread, a job at a time; an exception fails the job with its message.
+using SongGenerator =
+    std::function<void(const GenerateRequest& request, const std::filesystem::path& wav)>;
+
+/// The generator of a bundle folder (mudit bundle) on `device`: each request through
+/// pipeline::generate, the song written as WAV at the codec's rate. Not thread-safe (the
+/// server calls it from its one generation thread). Throws what load_bundle throws.
+SongGenerator bundle_song_generator(const std::filesystem::path& bundle, c10::Device device);
+
 class SearchServer {
  public:
   /// `index` must outlive the server. Reads the users file (IoError / DataError on a bad one).
-  SearchServer(const SongIndex& index, ServerConfig config);
+  /// Without `generator`, /api/generate answers 501.
+  SearchServer(const SongIndex& index, ServerConfig config, SongGenerator generator = {});
   ~SearchServer();
   SearchServer(const SearchServer&) = delete;
   SearchServer& operator=(const SearchServer&) = delete;
