@@ -147,7 +147,12 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
       return task->losses(fixed, 0, 0).at("loss").item<double>();
     };
     const double start = fixed_loss();
-    const double valid_start = task->validate(0).at("loss");
+    const auto valid0 = task->validate(0);
+    const double valid_start = valid0.at("loss");
+    // adaLN-Zero: before training the condition cannot change the output, so the learned null
+    // scores exactly as the condition does.
+    EXPECT_NEAR(valid0.at("condition_gain"), 0.0, 1e-7) << objective;
+    EXPECT_DOUBLE_EQ(valid0.at("loss_null_condition"), valid_start + valid0.at("condition_gain"));
     auto comm = dist::init_comm(dist::DistEnv{}, dist::DistConfig{}, c10::Device(c10::kCPU));
     const train::TrainResult result = train::train(run, *task, comm);
     EXPECT_EQ(result.step, 120);

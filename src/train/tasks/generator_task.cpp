@@ -164,18 +164,33 @@ class GeneratorTask : public Task {
     torch::NoGradGuard no_grad;
     const bool was_training = dit_->is_training();
     dit_->eval();
-    // Fixed noise and times per batch, so the numbers compare across steps.
-    double total = 0;
+    // Fixed noise and times per batch, so the numbers compare across steps. With a condition,
+    // the same batches again with the learned null in its place: loss_null_condition minus
+    // loss (condition_gain) is what the condition tells the network; 0 means it is ignored.
+    double total = 0, total_null = 0;
     int64_t n = 0;
+    bool conditioned = false;
     const int64_t batches = std::min(data_.valid_batches, valid_loader_->batches_per_epoch());
     for (int64_t i = 0; i < batches; ++i) {
       at::manual_seed(static_cast<uint64_t>(1000 + i));
       Batch vb = make_batch(valid_loader_->build(0, i), /*train=*/false);
       total += loss(vb, vb.at("t"), vb.at("noise")).item<double>();
+      if (vb.count("cond")) {
+        conditioned = true;
+        Batch null_batch = vb;
+        null_batch["cond_keep"] = at::zeros_like(vb.at("cond_keep"));
+        total_null += loss(null_batch, vb.at("t"), vb.at("noise")).item<double>();
+      }
       ++n;
     }
     if (was_training) dit_->train();
-    return {{"loss", n ? total / static_cast<double>(n) : 0.0}};
+    const double denom = n ? static_cast<double>(n) : 1.0;
+    std::map<std::string, double> out = {{"loss", total / denom}};
+    if (conditioned) {
+      out["loss_null_condition"] = total_null / denom;
+      out["condition_gain"] = (total_null - total) / denom;
+    }
+    return out;
   }
 
  private:
