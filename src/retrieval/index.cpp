@@ -173,6 +173,13 @@ at::Tensor unit(const at::Tensor& x) {
 
 SongIndex::SongIndex(std::vector<SongRecord> songs, at::Tensor audio, at::Tensor lyrics,
                      const IndexConfig& config, QueryEmbedder embed)
+    : SongIndex(std::move(songs), std::move(audio), std::move(lyrics), config, std::move(embed),
+                nullptr, nullptr) {}
+
+SongIndex::SongIndex(std::vector<SongRecord> songs, at::Tensor audio, at::Tensor lyrics,
+                     const IndexConfig& config, QueryEmbedder embed,
+                     std::shared_ptr<VectorIndex> audio_index,
+                     std::shared_ptr<VectorIndex> lyrics_index)
     : songs_(std::move(songs)),
       audio_(unit(audio)),
       lyrics_(unit(lyrics)),
@@ -188,8 +195,15 @@ SongIndex::SongIndex(std::vector<SongRecord> songs, at::Tensor audio, at::Tensor
                 "index: song id '", songs_[i].id, "' twice");
   }
   by_id_ = by_id;
-  audio_index_ = std::make_shared<VectorIndex>(VectorIndex::build(audio_, config_));
-  lyrics_index_ = std::make_shared<VectorIndex>(VectorIndex::build(lyrics_, config_));
+  // Built here, or the stored ones (load(): trained once, not again).
+  audio_index_ = audio_index ? std::move(audio_index)
+                             : std::make_shared<VectorIndex>(VectorIndex::build(audio_, config_));
+  lyrics_index_ = lyrics_index
+                      ? std::move(lyrics_index)
+                      : std::make_shared<VectorIndex>(VectorIndex::build(lyrics_, config_));
+  MUDIT_CHECK(audio_index_->size() == audio_.size(0) && lyrics_index_->size() == audio_.size(0),
+              IoError, "index: FAISS indexes of ", audio_index_->size(), " and ",
+              lyrics_index_->size(), " vectors for ", songs_.size(), " songs");
 }
 
 int64_t SongIndex::find(const std::string& id) const {
@@ -290,17 +304,10 @@ SongIndex SongIndex::load(const fs::path& dir, QueryEmbedder embed) {
     songs.push_back(record_from_json(j));
   }
   if (!embed && !chinmu.empty()) embed = eval::text_embedder(chinmu, c10::kCPU);
-  SongIndex index(std::move(songs), v.tensors.at("audio"), v.tensors.at("lyrics"), config,
-                  std::move(embed));
-  // The stored FAISS indexes (trained once) replace the ones the constructor built.
-  index.audio_index_ =
-      std::make_shared<VectorIndex>(VectorIndex::load(dir / "audio.faiss", config));
-  index.lyrics_index_ =
-      std::make_shared<VectorIndex>(VectorIndex::load(dir / "lyrics.faiss", config));
-  MUDIT_CHECK(index.audio_index_->size() == static_cast<int64_t>(index.songs_.size()), IoError,
-              dir.string(), ": audio.faiss holds ", index.audio_index_->size(), " vectors for ",
-              index.songs_.size(), " songs");
-  return index;
+  return SongIndex(std::move(songs), v.tensors.at("audio"), v.tensors.at("lyrics"), config,
+                   std::move(embed),
+                   std::make_shared<VectorIndex>(VectorIndex::load(dir / "audio.faiss", config)),
+                   std::make_shared<VectorIndex>(VectorIndex::load(dir / "lyrics.faiss", config)));
 }
 
 std::string plain_lyrics(const std::string& lyrics) {

@@ -357,6 +357,12 @@ struct SearchServer::Impl {
     if (config.rate_per_s <= 0) return std::nullopt;
     const auto now = Clock::now();
     std::lock_guard<std::mutex> lock(mu);
+    if (buckets.size() > 10000) {  // forget idle clients (their buckets are full again)
+      const auto idle = std::chrono::duration<double>(config.burst / config.rate_per_s);
+      for (auto b = buckets.begin(); b != buckets.end();) {
+        b = now - b->second.last > idle ? buckets.erase(b) : std::next(b);
+      }
+    }
     auto [it, fresh] = buckets.try_emplace(addr);
     Bucket& b = it->second;
     if (fresh) {

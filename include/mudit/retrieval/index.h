@@ -117,6 +117,10 @@ class SongIndex {
   const IndexConfig& config() const { return config_; }
 
  private:
+  SongIndex(std::vector<SongRecord> songs, at::Tensor audio, at::Tensor lyrics,
+            const IndexConfig& config, QueryEmbedder embed,
+            std::shared_ptr<VectorIndex> audio_index, std::shared_ptr<VectorIndex> lyrics_index);
+
   std::vector<SongRecord> songs_;
   at::Tensor audio_, lyrics_;  // [N, D]
   IndexConfig config_;
