@@ -31,7 +31,7 @@ Runner setup_eval(CLI::App& app, CommonOptions& common);
 Runner setup_fit_instruments(CLI::App& app, CommonOptions& common);
 Runner setup_index(CLI::App& app, CommonOptions& common);   // in cmd_index.cpp
 Runner setup_search(CLI::App& app, CommonOptions& common);  // in cmd_index.cpp
-Runner setup_serve(CLI::App& app, CommonOptions& common);   // in cmd_index.cpp
-Runner setup_passwd(CLI::App& app, CommonOptions& common);  // in cmd_index.cpp
+Runner setup_serve(CLI::App& app, CommonOptions& common);   // in cmd_serve.cpp
+Runner setup_passwd(CLI::App& app, CommonOptions& common);  // in cmd_serve.cpp
 
 }  // namespace mudit::cli

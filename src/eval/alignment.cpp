@@ -35,21 +35,10 @@ double acoustic_reference_alignment(const at::Tensor& generated_layers,
   return at::matmul(unit(generated_layers), unit(reference_layers).t()).mean().item<double>();
 }
 
-TextEmbedder text_embedder(const std::filesystem::path& model, c10::Device device) {
-  const ModelMeta meta = read_model_meta(model);
-  std::function<at::Tensor(const std::vector<std::string>&)> raw;
-  if (meta.arch == "bert") {
-    auto tower = std::make_shared<TextTower>(load_text_tower(model, device));
-    raw = [tower](const std::vector<std::string>& texts) { return tower->embed(texts); };
-  } else if (meta.arch == "chinmu") {
-    ChinMu chinmu = load_chinmu(model, device);
-    raw = [chinmu](const std::vector<std::string>& texts) mutable {
-      return chinmu->embed_texts(texts);
-    };
-  } else {
-    MUDIT_THROW(CheckpointError, model.string(), " holds a '", meta.arch,
-                "' model, not a text tower (mudit convert hf-bert) or ChinMu");
-  }
+namespace {
+
+// A tower behind a cache of normalised rows per text.
+TextEmbedder cached(TextEmbedder raw) {
   // Shared by copies of the embedder and safe to call from several threads (mudit serve):
   // the tower runs outside the lock; the cache is dropped when it grows past 50 000 texts.
   struct Cache {
@@ -88,6 +77,23 @@ TextEmbedder text_embedder(const std::filesystem::path& model, c10::Device devic
     }
     return at::stack(rows);
   };
+}
+
+}  // namespace
+
+TextEmbedder text_embedder(ChinMu chinmu) {
+  return cached([chinmu](const std::vector<std::string>& texts) mutable {
+    return chinmu->embed_texts(texts);
+  });
+}
+
+TextEmbedder text_embedder(const std::filesystem::path& model, c10::Device device) {
+  const ModelMeta meta = read_model_meta(model);
+  if (meta.arch == "chinmu") return text_embedder(load_chinmu(model, device));
+  MUDIT_CHECK(meta.arch == "bert", CheckpointError, model.string(), " holds a '", meta.arch,
+              "' model, not a text tower (mudit convert hf-bert) or ChinMu");
+  auto tower = std::make_shared<TextTower>(load_text_tower(model, device));
+  return cached([tower](const std::vector<std::string>& texts) { return tower->embed(texts); });
 }
 
 TagSimilarity tag_similarity(const TextEmbedder& embed, const std::vector<std::string>& a,

@@ -512,8 +512,11 @@ std::string evaluate(const EvalOptions& o) {
     tables.push_back(std::move(t));
   }
   if (on("tags")) {
-    const TextEmbedder embed =
-        text_embedder(resolve_model_file(o.text_tower.empty() ? o.chinmu : o.text_tower), o.device);
+    // The ChinMu already loaded for saa / ara / fad serves, unless another tower is named.
+    const TextEmbedder embed = !o.text_tower.empty()
+                                   ? text_embedder(resolve_model_file(o.text_tower), o.device)
+                               : chinmu ? text_embedder(chinmu)
+                                        : text_embedder(resolve_model_file(o.chinmu), o.device);
     const auto table = [&](const std::string& key, const std::string& title,
                            const std::vector<data::TagMap>& a, const std::vector<data::TagMap>& b) {
       const auto by_dim = tag_similarity_by_dimension(embed, a, b);

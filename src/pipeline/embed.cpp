@@ -93,6 +93,11 @@ Embeddings embed_manifest_audio(const fs::path& model, const fs::path& manifest,
   MUDIT_CHECK(model_arch(model) == "chinmu", ConfigError, "--audio needs a ChinMu model; ",
               model.string(), " is a text tower");
   ChinMu m = load_chinmu(model, device);
+  return embed_manifest_audio(m, manifest, split, device, batch);
+}
+
+Embeddings embed_manifest_audio(ChinMu& m, const fs::path& manifest, const std::string& split,
+                                c10::Device device, int64_t batch) {
   data::AudioSegmentConfig ac;
   ac.manifest = manifest.string();
   ac.sample_rate = m->config().audio.mel.sample_rate;
@@ -108,7 +113,9 @@ Embeddings embed_manifest_audio(const fs::path& model, const fs::path& manifest,
     const at::Tensor wav = songs.segment(i, 0, songs.frames(i)).select(0, 0).to(device);  // [T]
     rows.push_back(m->embed_song(wav, batch));
     e.ids.push_back(songs.id(i));
+    e.seconds.push_back(static_cast<double>(wav.size(0)) / ac.sample_rate);
   }
+  MUDIT_CHECK(!rows.empty(), DataError, "embed: no readable song in ", manifest.string());
   e.vectors = at::stack(rows).cpu().contiguous();  // [N, D]
   return e;
 }

@@ -14,7 +14,6 @@
 #include <set>
 #include <sstream>
 
-#include "mudit/audio/io.h"
 #include "mudit/core/config.h"
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
@@ -24,6 +23,7 @@
 #include "mudit/eval/alignment.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/model_files.h"
+#include "mudit/pipeline/embed.h"
 #include "mudit/text/lyrics.h"
 
 namespace mudit::retrieval {
@@ -328,46 +328,33 @@ IndexBuildReport build_song_index(const fs::path& manifest, const fs::path& chin
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path model = resolve_model_file(chinmu_path);
   ChinMu chinmu = load_chinmu(model, device);
-  c10::InferenceMode guard;
-  IndexBuildReport report;
-  std::vector<SongRecord> songs;
-  std::vector<at::Tensor> audio;
-  std::vector<std::string> lyric_texts;
-  const int rate = static_cast<int>(chinmu->config().audio.mel.sample_rate);
+  // Audio: each readable song's mean window embedding (unreadable ones skipped and counted).
+  const pipeline::Embeddings audio =
+      pipeline::embed_manifest_audio(chinmu, manifest, "all", device, 8);
+  std::map<std::string, const data::ManifestEntry*> by_id;
   const auto entries = data::read_manifest(manifest);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const data::ManifestEntry& e = entries[i];
+  for (const auto& e : entries) by_id[e.id] = &e;
+  IndexBuildReport report;
+  report.skipped = static_cast<int64_t>(entries.size() - audio.ids.size());
+  std::vector<SongRecord> songs;
+  std::vector<std::string> lyric_texts;
+  for (size_t i = 0; i < audio.ids.size(); ++i) {
+    const data::ManifestEntry& e = *by_id.at(audio.ids[i]);
     SongRecord s;
     s.id = e.id;
     s.audio = fs::absolute(data::resolve_audio(e, manifest)).string();
     if (!e.professional.empty()) s.description = e.professional.front().text;
     if (!e.amateur.empty()) s.amateur = e.amateur.front().text;
     s.lyrics = plain_lyrics(e.lyrics);
-    try {
-      audio::AudioReadOptions ro;
-      ro.sample_rate = rate;
-      ro.channels = 1;
-      const audio::Audio a = audio::read_audio(s.audio, ro);
-      MUDIT_CHECK(a.frames() > 0, DataError, "no samples");
-      s.seconds = a.duration();
-      audio.push_back(chinmu->embed_song(a.samples[0].to(device)).cpu());
-    } catch (const Error& err) {
-      log::warn("index: ", e.id, " skipped: ", err.what());
-      ++report.skipped;
-      continue;
-    }
+    s.seconds = audio.seconds[i];
     report.no_lyrics += s.lyrics.empty();
     lyric_texts.push_back(s.lyrics);
     songs.push_back(std::move(s));
-    if ((i + 1) % 100 == 0 || i + 1 == entries.size()) {
-      log::info("index: ", i + 1, "/", entries.size(), " songs embedded");
-    }
   }
-  MUDIT_CHECK(!songs.empty(), DataError, "index: no readable song in ", manifest.string());
-  if (report.skipped > 0) log::warn("index: ", report.skipped, " unreadable songs left out");
+  c10::InferenceMode guard;
   const at::Tensor lyrics = chinmu->embed_texts(lyric_texts).cpu();
   report.songs = static_cast<int64_t>(songs.size());
-  SongIndex index(std::move(songs), at::stack(audio), lyrics, config, {});
+  SongIndex index(std::move(songs), audio.vectors, lyrics, config, {});
   index.save(out, model);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;

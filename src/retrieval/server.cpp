@@ -12,13 +12,13 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -588,6 +588,29 @@ void SearchServer::serve() {
 
 void SearchServer::stop() {
   if (impl_ && impl_->http.is_running()) impl_->http.stop();
+}
+
+namespace {
+std::atomic<bool> g_signalled{false};
+void on_signal(int) {
+  g_signalled = true;
+}
+}  // namespace
+
+void serve_until_signal(SearchServer& server) {
+  g_signalled = false;
+  auto old_term = std::signal(SIGTERM, on_signal);
+  auto old_int = std::signal(SIGINT, on_signal);
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!g_signalled && !done) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    server.stop();
+  });
+  server.serve();
+  done = true;
+  watcher.join();
+  std::signal(SIGTERM, old_term);
+  std::signal(SIGINT, old_int);
 }
 
 SearchServer::Stats SearchServer::stats() const {

@@ -35,6 +35,8 @@ using TextEmbedder = std::function<at::Tensor(const std::vector<std::string>&)>;
 /// Embeddings are cached per text (tags repeat across songs). Throws CheckpointError for any
 /// other model.
 TextEmbedder text_embedder(const std::filesystem::path& model, c10::Device device);
+/// The same over a loaded ChinMu's text tower.
+TextEmbedder text_embedder(ChinMu chinmu);
 
 /// Mean and standard deviation (population) of the pairwise cosines between the text-tower
 /// embeddings of two tag sets, and the number of pairs.

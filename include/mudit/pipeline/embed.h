@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "mudit/models/chinmu.h"
+
 namespace mudit::pipeline {
 
 struct TextLines {
@@ -25,8 +27,9 @@ TextLines read_text_lines(const std::filesystem::path& file);
 struct Embeddings {
   at::Tensor vectors;  ///< [N, D], CPU
   std::vector<std::string> ids;
-  std::string kind;       ///< "text" or "audio"
-  int64_t truncated = 0;  ///< texts cut to the model's max_length
+  std::string kind;             ///< "text" or "audio"
+  int64_t truncated = 0;        ///< texts cut to the model's max_length
+  std::vector<double> seconds;  ///< audio: each song's length
 };
 
 /// Texts through a text-tower file (arch bert) or a ChinMu model file (arch chinmu).
@@ -37,6 +40,9 @@ Embeddings embed_text_file(const std::filesystem::path& model, const std::filesy
 Embeddings embed_manifest_audio(const std::filesystem::path& model,
                                 const std::filesystem::path& manifest, const std::string& split,
                                 c10::Device device, int64_t batch);
+/// The same with a loaded ChinMu.
+Embeddings embed_manifest_audio(ChinMu& chinmu, const std::filesystem::path& manifest,
+                                const std::string& split, c10::Device device, int64_t batch);
 /// Writes an embeddings file atomically.
 void save_embeddings(const std::filesystem::path& out, const Embeddings& e,
                      const std::filesystem::path& model);

@@ -109,6 +109,10 @@ class SearchServer {
   std::unique_ptr<Impl> impl_;
 };
 
+/// serve() until SIGTERM or SIGINT (handlers installed for the call), then stop() cleanly:
+/// in-flight requests are answered before it returns.
+void serve_until_signal(SearchServer& server);
+
 /// The search page served at GET /.
 const std::string& search_page_html();
 
