@@ -26,7 +26,8 @@ Runner setup_sample(CLI::App& app, CommonOptions& common) {
       ->required()
       ->type_name("DIR");
   app.add_option("--input", f->input,
-                 "one JSON line per song: {description, lyrics, duration, seed, steps, sampler, "
+                 "one JSON line per song: {description or style (an audio file), lyrics, duration, "
+                 "seed, steps, sampler, "
                  "cfg, lyric_cfg, cfg_rescale, edit: {mode, reference, start, end, strength}}")
       ->required()
       ->type_name("JSONL");

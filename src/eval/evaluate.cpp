@@ -61,6 +61,7 @@ struct Song {
   std::string description;
   std::string lyrics;
   bool has_prompt = false;  // a sidecar said what the prompt was
+  bool style = false;       // conditioned on a reference song's audio instead of a description
   data::TagMap tags;        // from --tags
   int ref = -1;
   std::string register_ = "unknown";
@@ -92,6 +93,7 @@ std::vector<Song> read_generated(const fs::path& dir) {
       MUDIT_CHECK(j.is_object(), DataError, sidecar.string(), ": not a JSON object");
       const auto& r = j.contains("request") ? j["request"] : j;
       s.description = r.value("description", "");
+      s.style = !r.value("style", "").empty();
       s.lyrics = r.value("lyrics", "");
       s.has_prompt = true;
     }
@@ -171,7 +173,9 @@ void pair(std::vector<Song>& songs, const std::vector<Reference>& refs) {
       name.resize(dot);
     }
     if (!s.has_prompt) continue;
-    if (s.description.empty()) {
+    if (s.style) {
+      s.register_ = "style";
+    } else if (s.description.empty()) {
       s.register_ = "none";
     } else if (s.ref >= 0) {
       const Reference& r = refs[s.ref];

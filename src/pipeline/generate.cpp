@@ -49,9 +49,9 @@ SongRequest SongRequest::from_json(const std::string& line, const std::string& w
   const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   MUDIT_CHECK(j.is_object(), DataError, where, ": not a JSON object");
   SongRequest r;
-  static const std::set<std::string> kKeys = {"id",        "description", "lyrics",  "duration",
-                                              "seed",      "steps",       "sampler", "cfg",
-                                              "lyric_cfg", "cfg_rescale", "edit"};
+  static const std::set<std::string> kKeys = {"id",       "description", "style",       "lyrics",
+                                              "duration", "seed",        "steps",       "sampler",
+                                              "cfg",      "lyric_cfg",   "cfg_rescale", "edit"};
   for (const auto& [k, v] : j.items())
     MUDIT_CHECK(kKeys.count(k), DataError, where, ": unknown key '", k, "'");
   auto get = [&](const json& o, const char* key, auto& field, const std::string& ctx) {
@@ -64,6 +64,7 @@ SongRequest SongRequest::from_json(const std::string& line, const std::string& w
   };
   get(j, "id", r.id, "");
   get(j, "description", r.description, "");
+  get(j, "style", r.style, "");
   get(j, "lyrics", r.lyrics, "");
   get(j, "duration", r.duration, "");
   get(j, "seed", r.seed, "");
@@ -84,6 +85,8 @@ SongRequest SongRequest::from_json(const std::string& line, const std::string& w
     get(e, "end", r.edit_end, "edit.");
     get(e, "strength", r.strength, "edit.");
   }
+  MUDIT_CHECK(r.description.empty() || r.style.empty(), DataError, where,
+              ": give 'description' or 'style' (an audio file), not both");
   MUDIT_CHECK(r.duration > 0 && r.duration <= 3600, DataError, where,
               ": duration must be in (0, 3600] seconds, got ", r.duration);
   MUDIT_CHECK(r.steps >= 0 && r.steps <= 10000, DataError, where, ": steps must be in [0, 10000]");
@@ -107,6 +110,7 @@ std::string SongRequest::to_json() const {
   nlohmann::ordered_json j;
   j["id"] = id;
   j["description"] = description;
+  if (!style.empty()) j["style"] = style;
   j["lyrics"] = lyrics;
   j["duration"] = duration;
   j["seed"] = seed;
@@ -189,6 +193,13 @@ Song generate(Bundle& b, const SongRequest& r) {
   DiTInputs base;
   if (gc.condition != "none" && !r.description.empty())
     base.cond = b.chinmu->embed_texts({r.description}).to(dev);  // [1, E]
+  if (gc.condition != "none" && !r.style.empty()) {
+    audio::AudioReadOptions ro;
+    ro.sample_rate = static_cast<int>(b.chinmu->config().audio.mel.sample_rate);
+    ro.channels = 1;
+    const at::Tensor mono = audio::read_audio(r.style, ro).samples[0];    // [T]
+    base.cond = b.chinmu->embed_song(mono.to(dev)).unsqueeze(0).to(dev);  // [1, E]
+  }
   if (!r.lyrics.empty()) {
     std::vector<int64_t> ids;
     for (const std::string& tok : text::lyrics_to_tokens(text::parse_lyrics(r.lyrics), b.g2p))

@@ -221,6 +221,20 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
                   .max()
                   .item<double>(),
               1e-3);
+    // A style song is conditioned on the reference's ChinMu audio embedding: it differs from
+    // the unprompted song of the same seed, and its request survives the sidecar.
+    pipeline::SongRequest style = pipeline::SongRequest::from_json(
+        R"({"style": ")" + ref + R"(", "duration": 2, "steps": 4, "seed": 3})", "test");
+    pipeline::SongRequest plain = style;
+    plain.style.clear();
+    const pipeline::Song styled = pipeline::generate(bundle, style);
+    EXPECT_TRUE(torch::equal(styled.latents, pipeline::generate(bundle, style).latents));
+    EXPECT_GT(
+        (styled.latents - pipeline::generate(bundle, plain).latents).abs().max().item<double>(),
+        1e-6);
+    EXPECT_EQ(pipeline::SongRequest::from_json(style.to_json(), "sidecar").style, ref);
+    style.style = (dir_.path() / "missing.wav").string();
+    EXPECT_THROW(pipeline::generate(bundle, style), IoError);
     // Audio-to-audio and the other samplers run; a sampler of the other objective is refused.
     pipeline::SongRequest a2a = rp;
     a2a.edit = "audio2audio";
@@ -238,6 +252,9 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
   EXPECT_THROW(pipeline::SongRequest::from_json("{\"edit\": {\"mode\": \"repaint\"}}", "x:1"),
                DataError);
   EXPECT_THROW(pipeline::SongRequest::from_json("[1]", "x:1"), DataError);
+  EXPECT_THROW(
+      pipeline::SongRequest::from_json(R"({"description": "slow", "style": "a.wav"})", "x:1"),
+      DataError);
 }
 
 }  // namespace

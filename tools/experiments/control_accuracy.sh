@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Do generated songs follow the prompt's tempo and mode more often than unconditional ones?
-#   [CFG=3] [INSTRUMENTS=probe.safetensors] tools/experiments/control_accuracy.sh BUNDLE MANIFEST OUT [STEPS]
+#   [CFG=3] [STYLE=1] [INSTRUMENTS=probe.safetensors] tools/experiments/control_accuracy.sh BUNDLE MANIFEST OUT [STEPS]
 # For every held-out song of MANIFEST whose felt tempo is fast (>= 120 BPM) or slow (< 90), one
 # song is generated from its first professional description, one from its first amateur
 # description and one with no description (the baseline: the learned null condition, no
@@ -8,6 +8,8 @@
 # control` scores them; the table gives, per prompt kind, the share of songs in the prompt's
 # tempo class (estimate >= 105 BPM is fast), within 8 % of the prompt's tempo, and in its mode;
 # the last row is the same analysis of the real songs (what the estimators reach on the truth).
+# With STYLE=1, also one song conditioned on the held-out song's own audio (ChinMu audio
+# embedding, the request's `style`): what a stage-2 generator reaches given the exact condition.
 # With INSTRUMENTS (mudit fit-instruments), also the share of the prompt's instrument families
 # detected and of the other families detected anyway.
 set -euo pipefail
@@ -20,6 +22,8 @@ python3 - "$MANIFEST" "$OUT" "$STEPS" <<'PY'
 import json, os, sys
 manifest, out, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 kinds = {"professional": [], "amateur": [], "none": []}
+if os.environ.get("STYLE"):
+    kinds["style"] = []
 targets = {}
 for i, line in enumerate(open(manifest)):
     e = json.loads(line)
@@ -34,6 +38,9 @@ for i, line in enumerate(open(manifest)):
                "seed": i, "steps": steps}
         if kind == "none":
             req["cfg"] = 1.0
+        elif kind == "style":
+            req["style"] = os.path.abspath(targets[e["id"]]["audio"])
+            req["cfg"] = float(os.environ["CFG"])
         else:
             req["description"] = e["descriptions"][kind][0]["text"]
             req["cfg"] = float(os.environ["CFG"])
@@ -59,4 +66,5 @@ for set in songs real; do
 done
 python3 "$ROOT/tools/experiments/control_table.py" "professional=$OUT/eval_songs/metrics.json:professional" \
   "amateur=$OUT/eval_songs/metrics.json:amateur" "none=$OUT/eval_songs/metrics.json:none" \
+  ${STYLE:+"style=$OUT/eval_songs/metrics.json:style"} \
   "reference audio=$OUT/eval_real/metrics.json:unknown"

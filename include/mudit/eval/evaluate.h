@@ -9,8 +9,9 @@
 // a manifest (songs with ids, audio, descriptions, lyrics and `meta` labels) or a folder of
 // audio files. A generated song pairs with the reference whose id equals its name, or is the
 // longest id that its name extends after a dot ("synth_000012.amateur" → "synth_000012"). Its
-// prompt register is "none" without a description, "professional" / "amateur" when the
-// description is one of its reference's, else "other".
+// prompt register is "style" when it was conditioned on an audio file (the request's `style`),
+// "none" without a description, "professional" / "amateur" when the description is one of its
+// reference's, else "other".
 //
 // Metrics (--metrics; default: every one the inputs allow, except `reconstruction` and `tags`):
 //   control         tempo, key and mode hits against the reference's meta (per register), and

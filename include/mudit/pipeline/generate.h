@@ -29,8 +29,12 @@ namespace mudit::pipeline {
 struct SongRequest {
   std::string id;           ///< output name; default: the line number
   std::string description;  ///< amateur or professional, Chinese or English
-  std::string lyrics;       ///< structure-tagged lyrics ("" : instrumental / none)
-  double duration = 30;     ///< seconds
+  /// An audio file whose ChinMu audio embedding is the condition in place of the description
+  /// ("a song like this one"; what a stage-2 generator was trained on). Exclusive with
+  /// `description`.
+  std::string style;
+  std::string lyrics;    ///< structure-tagged lyrics ("" : instrumental / none)
+  double duration = 30;  ///< seconds
   uint64_t seed = 0;
   int64_t steps = 0;      ///< 0: the sampler's default (50; dopri5 adapts)
   std::string sampler;    ///< euler | heun | dopri5 | sde-euler | sde-heun (MuSiT); ddim | ddpm
