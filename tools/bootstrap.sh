@@ -56,9 +56,10 @@ DEB_PACKAGES=(
   unicode-data rime-data-terra-pinyin python3-jieba festlex-cmu libbz2-dev
 )
 # --test-extras: a headless browser for the evaluation report's and the search page's tests (CJK
-# fonts for them, chromedriver for selenium)
+# fonts for them, chromedriver for selenium); clang with its sanitizer and libFuzzer runtimes
+# and valgrind for tools/fuzz.sh and tools/sanitize.sh
 if [ "$TEST_EXTRAS" = 1 ]; then
-  DEB_PACKAGES+=(chromium chromium-driver fonts-noto-cjk)
+  DEB_PACKAGES+=(chromium chromium-driver fonts-noto-cjk clang libclang-rt-14-dev valgrind)
 fi
 
 missing=()
@@ -147,6 +148,16 @@ fi
 
 # --- 3. Configure and build -----------------------------------------------------------------
 [ "$DO_BUILD" = 1 ] || exit 0
+
+# Two build trees share the cache (this one and tools/fuzz.sh's clang sanitizer tree): more room
+# than ccache's default 5 GB, so that neither evicts the other.
+if command -v ccache >/dev/null; then
+  max=$(ccache --get-config max_size 2>/dev/null | sed -n 's/^\([0-9]*\).*G.*$/\1/p')
+  if [ -n "$max" ] && [ "$max" -lt 15 ]; then
+    say "ccache: max_size ${max}G -> 15G"
+    ccache --max-size 15G >/dev/null
+  fi
+fi
 
 cmake_args=(-S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE")
 if [ -n "$user_torch" ]; then

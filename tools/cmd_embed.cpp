@@ -34,7 +34,8 @@ Runner setup_embed(CLI::App& app, CommonOptions& common) {
       ->required()
       ->type_name("FILE");
   app.add_option("--batch-size", f->batch, "texts (or windows) per forward pass")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   add_common_options(app, common);
   return [&common, f] {
     apply_common_options(common);

@@ -47,7 +47,7 @@ int run_import(const std::string& kind, const CommonOptions& common, const Impor
                        : std::filesystem::path(f.report);
   const data::ImportResult result = kind == "muchin" ? data::import_muchin(f.in, f.audio, cfg, out)
                                                      : data::import_folder(f.in, cfg, out);
-  log::info(result.report.summary());
+  if (!result.entries.empty()) log::info(result.report.summary());  // else the error says it
   data::write_import(result, out, report);
   ConfigNode resolved = ConfigNode::map();
   resolved.set("import", config_to_node(cfg));

@@ -51,8 +51,9 @@ Runner setup_search(CLI::App& app, CommonOptions& common) {
   auto k = std::make_shared<int64_t>(10);
   app.add_option("--index", *dir, "index folder (mudit index build)")->required()->type_name("DIR");
   app.add_option("--text", *query, "the query")->required();
-  app.add_option("--mode", *mode, "text (against audio), lyrics, or mix (default text)");
-  app.add_option("--k", *k, "hits (default 10)");
+  app.add_option("--mode", *mode, "text (against audio), lyrics, or mix (default text)")
+      ->check(CLI::IsMember({"text", "lyrics", "mix"}));
+  app.add_option("--k", *k, "hits (default 10)")->check(CLI::PositiveNumber);
   add_common_options(app, common);
   app.footer("Prints one JSON line per hit, best first: rank, id, score, description.");
   return [&common, dir, query, mode, k] {

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "mudit/core/fs.h"
 #include "mudit/core/log.h"
+#include "mudit/core/utf8.h"
 #include "mudit/text/clean.h"
 
 namespace mudit::cli {
@@ -26,7 +27,8 @@ Runner setup_clean(CLI::App& clean, CommonOptions& common) {
   return [&common, f] {
     apply_common_options(common);
     const auto cfg = bind_config<text::CleanConfig>(resolve_config(common), "clean");
-    const auto result = text::clean_lyrics(text::parse_lyrics(read_file(f->in)), cfg);
+    const auto result =
+        text::clean_lyrics(text::parse_lyrics(utf8::checked(read_file(f->in), f->in)), cfg);
     const std::string lrc = text::to_lrc(result.lyrics);
     nlohmann::json report = nlohmann::json::array();
     std::map<std::string, int> reasons;

@@ -10,6 +10,7 @@
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
 #include "mudit/core/log.h"
+#include "mudit/core/utf8.h"
 #include "mudit/text/g2p.h"
 #include "mudit/text/rhyme.h"
 
@@ -62,7 +63,8 @@ Runner setup_lyrics_phonemes(CLI::App& app, CommonOptions& common) {
                 << "), letter-to-sound: " << c.english_words - c.english_in_dictionary << "\n";
       return kOk;
     }
-    const auto tokens = text::lyrics_to_tokens(text::parse_lyrics(read_file(f->in)), g2p);
+    const auto tokens =
+        text::lyrics_to_tokens(text::parse_lyrics(utf8::checked(read_file(f->in), f->in)), g2p);
     std::cout << text::format_token_lines(tokens, f->ids ? &vocab : nullptr);
     log::info(tokens.size(), " tokens, vocabulary of ", vocab.vocab_size());
     return kOk;

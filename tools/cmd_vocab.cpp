@@ -6,6 +6,7 @@
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
 #include "mudit/core/log.h"
+#include "mudit/core/utf8.h"
 #include "mudit/data/manifest.h"
 #include "mudit/text/tokenizer.h"
 
@@ -48,7 +49,7 @@ Runner setup_vocab(CLI::App& app, CommonOptions& common) {
       }
     }
     for (const std::string& t : f->texts) {
-      std::istringstream in(read_file(t));
+      std::istringstream in(utf8::checked(read_file(t), t));
       for (std::string line; std::getline(in, line);)
         if (!line.empty()) corpus.push_back(line);
     }

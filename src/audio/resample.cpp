@@ -38,6 +38,9 @@ torch::Tensor resample(const torch::Tensor& samples, int from_rate, int to_rate,
   const int64_t out_frames = std::llround(double(in_frames) * to_rate / from_rate);
   auto out_shape = samples.sizes().vec();
   out_shape.back() = out_frames;
+  if (in_frames == 0) {  // no audio (an empty window): nothing to reshape or resample
+    return torch::zeros(out_shape, samples.options().dtype(torch::kFloat32));
+  }
   torch::Tensor input = samples.detach()
                             .to(torch::kCPU, torch::kFloat32)
                             .contiguous()

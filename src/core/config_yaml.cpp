@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "mudit/core/config.h"
+#include "mudit/core/utf8.h"
 
 namespace mudit {
 namespace {
@@ -17,8 +18,15 @@ SourceLocation location(const YAML::Mark& mark, const std::string& source) {
   return SourceLocation{source, mark.line + 1, mark.column + 1};
 }
 
-ConfigNode convert(const YAML::Node& node, const std::string& source) {
+// Deeper than any config; also where an alias that refers to its own map (`a: &x {b: *x}`), a
+// cycle in yaml-cpp's node graph, stops instead of recursing until the stack overflows (found
+// by fuzz_config).
+constexpr int kMaxDepth = 64;
+
+ConfigNode convert(const YAML::Node& node, const std::string& source, int depth = 0) {
   const SourceLocation loc = location(node.Mark(), source);
+  MUDIT_CHECK(depth < kMaxDepth, ConfigError, loc.str(), ": nested more than ", kMaxDepth,
+              " levels deep (or an alias refers to itself)");
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null: {
@@ -31,7 +39,7 @@ ConfigNode convert(const YAML::Node& node, const std::string& source) {
       return ConfigNode::scalar(node.Scalar(), loc, node.Tag() == "!");
     case YAML::NodeType::Sequence: {
       ConfigNode seq = ConfigNode::sequence(loc);
-      for (const auto& item : node) seq.push_back(convert(item, source));
+      for (const auto& item : node) seq.push_back(convert(item, source, depth + 1));
       return seq;
     }
     case YAML::NodeType::Map: {
@@ -41,7 +49,7 @@ ConfigNode convert(const YAML::Node& node, const std::string& source) {
         MUDIT_CHECK(kv.first.IsScalar(), ConfigError, key_loc.str(), ": map keys must be scalars");
         const std::string key = kv.first.Scalar();
         MUDIT_CHECK(!map.find(key), ConfigError, key_loc.str(), ": duplicate key '", key, "'");
-        map.set(key, convert(kv.second, source));
+        map.set(key, convert(kv.second, source, depth + 1));
       }
       return map;
     }
@@ -55,7 +63,12 @@ void emit(YAML::Emitter& out, const ConfigNode& node) {
       out << YAML::Null;
       break;
     case ConfigNode::Kind::kScalar:
-      if (node.quoted()) out << YAML::DoubleQuoted;
+      // yaml-cpp leaves some control characters (a lone \r) in plain scalars, which then read
+      // back as something else: such text is always written double-quoted (escaped).
+      if (node.quoted() || std::any_of(node.text().begin(), node.text().end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+          }))
+        out << YAML::DoubleQuoted;
       out << node.text();
       break;
     case ConfigNode::Kind::kSequence: {
@@ -154,6 +167,12 @@ ConfigNode load_recursive(const fs::path& file, std::vector<fs::path>& stack) {
 }  // namespace
 
 ConfigNode parse_config_text(std::string_view text, const std::string& source) {
+  // yaml-cpp would replace bytes that are not UTF-8 silently (found by fuzz_config).
+  if (const size_t bad = utf8::invalid_at(text); bad != std::string_view::npos) {
+    const auto line =
+        1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    MUDIT_THROW(ConfigError, source, ":", line, ": not UTF-8 text (byte ", bad, ")");
+  }
   try {
     return convert(YAML::Load(std::string(text)), source);
   } catch (const YAML::Exception& e) {

@@ -325,8 +325,9 @@ void parse_header(std::string_view text, uint64_t data_size, const std::string& 
       if (k == "dtype") {
         MUDIT_CHECK(v.type == Json::Type::kString, IoError, file, ": tensor '", name,
                     "': dtype is not a string");
-        e.dtype = with_context([&] { return file + ": tensor '" + name + "'"; },
-                               [&] { return safetensors_dtype(v.text); });
+        const std::string& dtype = v.text;  // lambdas cannot capture structured bindings
+        e.dtype = with_context([&] { return file + ": tensor '" + e.name + "'"; },
+                               [&] { return safetensors_dtype(dtype); });
         have_dtype = true;
       } else if (k == "shape") {
         MUDIT_CHECK(v.type == Json::Type::kArray, IoError, file, ": tensor '", name,

@@ -30,7 +30,7 @@ ManifestEntry entry_from_sidecar(const fs::path& file, const std::string& id) {
   json j;
   try {
     j = json::parse(read_file(file));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range (a number overflow)
     MUDIT_THROW(DataError, "not valid JSON (", e.what(), ")");
   }
   MUDIT_CHECK(j.is_object(), DataError, "expected a JSON object");

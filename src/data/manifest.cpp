@@ -99,7 +99,7 @@ ManifestEntry parse_manifest_line(std::string_view line) {
   json j;
   try {
     j = json::parse(line);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range (a number overflow)
     MUDIT_THROW(DataError, "manifest: not valid JSON (", e.what(), ")");
   }
   MUDIT_CHECK(j.is_object(), DataError, "manifest: a line must be a JSON object");

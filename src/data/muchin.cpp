@@ -23,7 +23,7 @@ namespace {
 json parse_json(std::string_view text, const std::string& what) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range (a number overflow)
     MUDIT_THROW(DataError, what, ": not valid JSON (", e.what(), ")");
   }
 }

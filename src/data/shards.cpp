@@ -67,7 +67,7 @@ ShardIndex ShardIndex::from_json(std::string_view text, const std::string& sourc
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range (a number overflow)
     MUDIT_THROW(DataError, source, ": not valid JSON (", e.what(), ")");
   }
   ShardIndex index;

@@ -1,4 +1,5 @@
 #include "mudit/pipeline/embed.h"
+#include "mudit/core/utf8.h"
 
 #include <ATen/ATen.h>
 
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 
 TextLines read_text_lines(const fs::path& file) {
   TextLines out;
-  std::istringstream in(read_file(file));
+  std::istringstream in(utf8::checked(read_file(file), file.string()));
   int64_t n = 0;
   for (std::string line; std::getline(in, line);) {
     ++n;

@@ -39,8 +39,8 @@ void ServerConfig::validate() const {
   MUDIT_CHECK(rate_per_s >= 0 && (rate_per_s == 0 || burst >= 1), ConfigError,
               "serve: rate_per_s >= 0 and burst >= 1");
   MUDIT_CHECK(token_ttl_s >= 1, ConfigError, "serve: token_ttl_s must be >= 1");
-  MUDIT_CHECK(max_jobs >= 1 && max_seconds > 0, ConfigError,
-              "serve: max_jobs >= 1 and max_seconds > 0");
+  MUDIT_CHECK(max_jobs >= 1 && max_seconds > 0 && keep_jobs >= 1, ConfigError,
+              "serve: max_jobs >= 1, max_seconds > 0 and keep_jobs >= 1");
 }
 
 // --- passwords --------------------------------------------------------------------------------
@@ -165,11 +165,60 @@ void set_user(const fs::path& file, const std::string& name, const std::string& 
 
 // --- server -----------------------------------------------------------------------------------
 
+namespace {
+
+// One request's bytes in, the response's bytes out: httplib's request processing without a
+// socket (SearchServer::handle_raw).
+class MemoryStream final : public httplib::Stream {
+ public:
+  MemoryStream(std::string_view in, std::string remote) : in_(in), remote_(std::move(remote)) {}
+  bool is_readable() const override { return pos_ < in_.size(); }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, in_.size() - pos_);
+    std::memcpy(ptr, in_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = remote_;
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  socket_t socket() const override { return INVALID_SOCKET; }
+  std::string& out() { return out_; }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+  std::string remote_;
+  std::string out_;
+};
+
+class MemoryServer final : public httplib::Server {
+ public:
+  std::string process(std::string_view request, const std::string& remote) {
+    MemoryStream stream(request, remote);
+    bool closed = false;
+    process_request(stream, /*close_connection=*/true, closed, nullptr);
+    return std::move(stream.out());
+  }
+};
+
+}  // namespace
+
 struct SearchServer::Impl {
   const SongIndex& index;
   ServerConfig config;
   std::map<std::string, std::string> users;
-  httplib::Server http;
+  MemoryServer http;
 
   // Generation jobs: one worker thread runs them in order.
   SongGenerator generator;
@@ -185,7 +234,8 @@ struct SearchServer::Impl {
   std::condition_variable jobs_cv;
   std::map<std::string, Job> jobs;
   std::deque<std::string> queue;
-  int64_t active = 0;  // queued or running
+  std::deque<std::string> finished;  // done or failed, oldest first
+  int64_t active = 0;                // queued or running
   bool stopping = false;
   std::thread worker;
 
@@ -231,6 +281,16 @@ struct SearchServer::Impl {
       j.status = err.empty() ? "done" : "failed";
       j.error = err;
       --active;
+      // Finished jobs beyond keep_jobs are forgotten, the oldest first, with their songs.
+      finished.push_back(id);
+      while (static_cast<int64_t>(finished.size()) > config.keep_jobs) {
+        if (const auto old = jobs.find(finished.front()); old != jobs.end()) {
+          std::error_code ec;
+          fs::remove(old->second.wav, ec);
+          jobs.erase(old);
+        }
+        finished.pop_front();
+      }
     }
   }
 
@@ -346,7 +406,9 @@ struct SearchServer::Impl {
 
   static void reply(httplib::Response& res, int status, const json& body) {
     res.status = status;
-    res.set_content(body.dump(), "application/json");
+    // Messages may quote what the client sent (an id, a query): bytes that are not UTF-8 are
+    // replaced (U+FFFD) rather than failing the answer (found by fuzz_http).
+    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   }
   static void error(httplib::Response& res, int status, const std::string& what) {
     reply(res, status, {{"error", what}});
@@ -427,6 +489,9 @@ struct SearchServer::Impl {
     if (chars > config.max_query_chars) {
       return error(res, 400,
                    "query: longer than " + std::to_string(config.max_query_chars) + " characters");
+    }
+    if (j.contains("mode") && !j["mode"].is_string()) {
+      return error(res, 400, "mode: one of text, lyrics, mix");  // (a number: found by fuzz_http)
     }
     const std::string mode = j.value("mode", "text");
     if (mode != "text" && mode != "lyrics" && mode != "mix") {
@@ -611,6 +676,10 @@ void serve_until_signal(SearchServer& server) {
   watcher.join();
   std::signal(SIGTERM, old_term);
   std::signal(SIGINT, old_int);
+}
+
+std::string SearchServer::handle_raw(std::string_view request, const std::string& remote) {
+  return impl_->http.process(request, remote);
 }
 
 SearchServer::Stats SearchServer::stats() const {

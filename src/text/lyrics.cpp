@@ -11,11 +11,18 @@
 namespace mudit::text {
 namespace {
 
+// ASCII white space and U+FEFF (a byte-order mark where a file was pasted into another) at both
+// ends.
 std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  for (bool more = true; more;) {
+    more = false;
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    if (s.substr(0, 3) == kBom) s.remove_prefix(3), more = true;
+    if (s.size() >= 3 && s.substr(s.size() - 3) == kBom) s.remove_suffix(3), more = true;
+  }
+  return std::string(s);
 }
 
 // Section names, after lower-casing and removing spaces, hyphens and underscores.
@@ -181,7 +188,7 @@ size_t Lyrics::line_count() const {
 }
 
 Lyrics parse_lyrics(std::string_view text) {
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  while (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // (some files have two)
   Lyrics out;
   std::map<Section, int> counts;
   size_t start = 0;
@@ -191,21 +198,30 @@ Lyrics parse_lyrics(std::string_view text) {
     std::string line = trim(text.substr(start, end - start));
     start = end + 1;
     if (line.empty()) continue;
-    if (auto tag = parse_section_tag(line)) {
+    LyricLine l;
+    // Timestamps and what trim() removes may alternate ("[00:01.00] [00:02.00]text").
+    std::string rest = line;
+    for (bool more = true; more;) {
+      more = false;
+      while (auto ts = leading_timestamp(rest)) {
+        if (!l.time_s) l.time_s = ts->first;
+        rest.erase(0, ts->second);
+        more = true;
+      }
+      std::string trimmed = trim(rest);
+      more = more && trimmed.size() != rest.size();
+      rest = std::move(trimmed);
+    }
+    l.text = std::move(rest);
+    if (l.text.empty()) continue;
+    // A tag, also behind a timestamp ("[00:12.30](chorus)"): the time of a tag is dropped.
+    if (auto tag = parse_section_tag(l.text)) {
       int& count = counts[tag->section];
       count = std::max(count + 1, tag->ordinal);
       if (tag->ordinal == 0) tag->ordinal = count;
       out.sections.push_back({*tag, {}});
       continue;
     }
-    LyricLine l;
-    std::string_view rest = line;
-    while (auto ts = leading_timestamp(rest)) {
-      if (!l.time_s) l.time_s = ts->first;
-      rest.remove_prefix(ts->second);
-    }
-    l.text = trim(rest);
-    if (l.text.empty()) continue;
     (out.sections.empty() ? out.preamble : out.sections.back().lines).push_back(std::move(l));
   }
   return out;

@@ -10,7 +10,10 @@
 #include <torch/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iostream>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -342,6 +345,122 @@ TEST(TrainerCli, SigtermCheckpointsAndExits143ThenResumes) {
                         " --run-dir " + run.string() + " --steps " + std::to_string(stopped + 3)),
             0);
   EXPECT_EQ(CheckpointManager(run / "checkpoints").latest(), stopped + 3);
+}
+
+pid_t spawn_train(const std::string& cfg, const fs::path& run, int64_t steps) {
+  std::vector<std::string> args = {
+      MUDIT_BINARY, "train",     "--log-level", "error",   "--config",
+      cfg,          "--run-dir", run.string(),  "--steps", std::to_string(steps)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
+  return pid;
+}
+
+// SIGKILL at 10 random points of a run that checkpoints every step (during steps, during
+// checkpoint writes, during start-up), each time resumed: the weights at the end are
+// bit-identical to those of an uninterrupted run.
+TEST(TrainerCli, SigkillAtTenRandomPointsThenResumeIsBitIdentical) {
+  test::TempDir dir;
+  const std::string cfg = dir.write("toy.yaml", R"(
+task: toy
+train:
+  steps: 30
+  batch_size: 4
+  log_every: 1
+  checkpoint_every: 1
+  clip_grad_norm: 1.0
+  optim: {name: adamw, lr: 0.01}
+  schedule: {kind: cosine, warmup_steps: 3, total_steps: 30}
+  ema: {enabled: true, decay: 0.9}
+  checkpoint: {keep_last: 2}
+  logging: {progress: false, tensorboard: false}
+model: {in_dim: 4, dim: 16, depth: 2, heads: 2, seq_len: 8}
+)")
+                              .string();
+  const int64_t total = 30;
+  ASSERT_EQ(run_command(std::string(MUDIT_BINARY) + " train --log-level error --config " + cfg +
+                        " --run-dir " + (dir / "straight").string()),
+            0);
+  const fs::path run = dir / "killed";
+  std::mt19937 rng(20261203);
+  std::uniform_int_distribution<int> delay_ms(0, 40);
+  std::vector<int64_t> targets;  // the checkpointed step after which each kill comes
+  std::uniform_int_distribution<int64_t> step(1, total - 2);
+  for (int i = 0; i < 10; ++i) targets.push_back(step(rng));
+  std::sort(targets.begin(), targets.end());
+  int kills = 0;
+  for (const int64_t target : targets) {
+    const pid_t pid = spawn_train(cfg, run, total);
+    for (int i = 0; i < 3000; ++i) {  // until the run has passed `target`, or finished
+      const auto latest = CheckpointManager(run / "checkpoints").latest();
+      if (latest && *latest >= target) break;
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    if (::waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      ++kills;  // it was still running: a real interruption
+  }
+  std::cout << "  " << kills << " of 10 kills interrupted the run\n";
+  EXPECT_GE(kills, 5) << "most kills should land before the run ends";
+  int status = 0;
+  const pid_t last = spawn_train(cfg, run, total);
+  ::waitpid(last, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(CheckpointManager(run / "checkpoints").latest(), total);
+  EXPECT_TRUE(bit_equal(final_weights(dir / "straight"), final_weights(run)));
+  const auto ema = [](const fs::path& r) {
+    return load_safetensors(CheckpointManager(r / "checkpoints").resolve() / "ema.safetensors")
+        .tensors;
+  };
+  EXPECT_TRUE(bit_equal(ema(dir / "straight"), ema(run)));
+}
+
+// The disk fills up (RLIMIT_FSIZE) while a checkpoint is written: one clear error, a non-zero
+// exit, the previous checkpoint intact and no temporary file left behind.
+TEST(TrainerCli, DiskFullDuringACheckpointKeepsThePreviousOne) {
+  test::TempDir dir;
+  const std::string cfg = dir.write("toy.yaml", R"(
+task: toy
+train:
+  steps: 2
+  batch_size: 4
+  checkpoint_every: 1
+  optim: {name: adamw, lr: 0.01}
+  logging: {progress: false, tensorboard: false, jsonl: false}
+model: {in_dim: 4, dim: 96, depth: 2, heads: 2, seq_len: 8}
+)")
+                              .string();
+  const fs::path run = dir / "run";
+  const std::string train = std::string(MUDIT_BINARY) + " train --log-level warn --config " + cfg +
+                            " --run-dir " + run.string();
+  ASSERT_EQ(run_command(train), 0);
+  const fs::path previous = CheckpointManager(run / "checkpoints").resolve();
+  const auto before = load_safetensors(previous / "model.safetensors").tensors;
+  const auto model_bytes = fs::file_size(previous / "model.safetensors");
+  ASSERT_GT(model_bytes, 100000u);  // larger than the limit below
+  // 64 KiB per file; SIGXFSZ ignored so that write() fails with EFBIG instead of killing.
+  const int code = run_command("bash -c \"trap '' XFSZ; ulimit -f 64; exec " + train +
+                               " --steps 4\" 2> " + (dir / "err").string());
+  EXPECT_NE(code, 0);
+  const std::string err = read_file(dir / "err");
+  EXPECT_NE(err.find("error"), std::string::npos) << err;
+  EXPECT_NE(err.find("File too large"), std::string::npos) << err;
+  EXPECT_EQ(CheckpointManager(run / "checkpoints").resolve(), previous);
+  EXPECT_TRUE(bit_equal(before, load_safetensors(previous / "model.safetensors").tensors));
+  for (const auto& e : fs::recursive_directory_iterator(run)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_EQ(name.find(".tmp"), std::string::npos) << e.path();
+    EXPECT_EQ(name.find("partial"), std::string::npos) << e.path();
+  }
+  // With room again the run resumes from that checkpoint and finishes.
+  ASSERT_EQ(run_command(train + " --steps 4"), 0);
+  EXPECT_EQ(CheckpointManager(run / "checkpoints").latest(), 4);
 }
 
 }  // namespace

@@ -394,6 +394,8 @@ TEST(Resample, OddRatiosAndShapes) {
   const auto batch = resample(torch::zeros({2, 3, 441}), 44100, 16000);  // [2, 3, 160]
   EXPECT_EQ(batch.sizes(), (std::vector<int64_t>{2, 3, 160}));
   EXPECT_TRUE(resample(x, 44100, 44100).is_same(x));
+  // No samples at all (found by fuzz_audio: a WAV whose data chunk is empty) is no error.
+  EXPECT_EQ(resample(torch::zeros({2, 0}), 44100, 16000).sizes(), (std::vector<int64_t>{2, 0}));
 }
 
 TEST(Resample, EveryQualityWorksAndBadOnesAreNamed) {

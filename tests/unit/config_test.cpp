@@ -334,6 +334,35 @@ TEST(Config, DumpRoundTripsEveryField) {
   EXPECT_EQ(dump_config(back), yaml);
 }
 
+// Found by fuzz_config: yaml-cpp wrote a lone "\r" as a plain scalar, which read back as null.
+TEST(Config, ControlCharactersInTextSurviveEmitAndParse) {
+  for (const std::string text : {"\r", "a\rb", "tab\there", "bell\x07", "del\x7f", "line\n"}) {
+    ConfigNode map = ConfigNode::map();
+    map.set("k", ConfigNode::scalar(text));
+    const std::string yaml = to_yaml(map);
+    const ConfigNode back = parse_config_text(yaml, "emitted");
+    ASSERT_TRUE(back.find("k") && back.find("k")->is_scalar()) << yaml;
+    EXPECT_EQ(back.find("k")->text(), text) << yaml;
+    EXPECT_EQ(to_yaml(back), yaml);
+  }
+}
+
+// Found by fuzz_config: an alias inside the map it names made a cycle, and the conversion
+// recursed until the stack overflowed.
+TEST(Config, RecursiveAliasesDeepNestingAndNonUtf8AreErrors) {
+  EXPECT_THROW(parse_config_text("a: &x {b: *x}\n", "cycle"), ConfigError);
+  EXPECT_THROW(parse_config_text(std::string(100, '[') + std::string(100, ']'), "deep"),
+               ConfigError);
+  EXPECT_NO_THROW(parse_config_text(std::string(20, '[') + std::string(20, ']'), "fine"));
+  // Text that is not UTF-8 (yaml-cpp would replace the bytes silently; found by fuzz_config).
+  try {
+    parse_config_text("a: 1\nb: caf\xE9\n", "run.yaml");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "run.yaml:2: not UTF-8 text (byte 11)");
+  }
+}
+
 TEST(Config, BindSubtreeByPath) {
   const ConfigNode root = parse_config_text("model: {optim: {lr: 0.5}}", "t.yaml");
   EXPECT_DOUBLE_EQ(bind_config<OptimConfig>(root, "model.optim").lr, 0.5);

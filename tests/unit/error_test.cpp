@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "mudit/core/error.h"
+#include "mudit/core/utf8.h"
 
 namespace mudit {
 namespace {
@@ -61,6 +62,27 @@ TEST(Error, CatchableAsStdException) {
   } catch (const std::exception& e) {
     EXPECT_STREQ(e.what(), "peer 1 gone during all_reduce");
   }
+}
+
+TEST(Utf8, InvalidAtFindsTheFirstIllFormedByte) {
+  using utf8::invalid_at;
+  constexpr size_t kOk = std::string_view::npos;
+  EXPECT_EQ(invalid_at(""), kOk);
+  EXPECT_EQ(invalid_at("plain ascii"), kOk);
+  EXPECT_EQ(invalid_at("歌词 café \xF0\x9F\x8E\xB5"), kOk);  // 3-, 2- and 4-byte forms
+  EXPECT_EQ(invalid_at("caf\xE9!"), 3u);                     // Latin-1 é
+  EXPECT_EQ(invalid_at("ab\xC0\xAF"), 2u);                   // overlong '/'
+  EXPECT_EQ(invalid_at("\xED\xA0\x80"), 0u);                 // a UTF-16 surrogate
+  EXPECT_EQ(invalid_at("\xF4\x90\x80\x80"), 0u);             // above U+10FFFF
+  EXPECT_EQ(invalid_at("x\xE6\xAD"), 1u);                    // cut short
+  EXPECT_EQ(invalid_at("\x80"), 0u);                         // a lone continuation byte
+  try {
+    utf8::require_valid("one\ntwo \xFF", "lyrics.txt");
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_STREQ(e.what(), "lyrics.txt: not UTF-8 text (line 2, byte 8)");
+  }
+  EXPECT_EQ(utf8::checked("好", "x"), "好");
 }
 
 }  // namespace

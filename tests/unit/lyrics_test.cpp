@@ -68,6 +68,29 @@ TEST(Lyrics, ParsesSectionsNumbersUntaggedOnesAndTakesTimestamps) {
       "intro words\n(chorus1)\nfirst line\nsecond line\n(verse1)\nthird\n(chorus2)\nfourth\n");
 }
 
+// Found by fuzz_lyrics: a tag behind a timestamp was kept as a lyric line, written without its
+// time by to_canonical, and read back as a tag: the canonical layout was not a fixed point.
+TEST(Lyrics, ATagBehindATimestampIsATagAndCanonicalIsAFixedPoint) {
+  const std::string text = "[Intro]\n(verse0)\n[00:02.03](verse0)\n[00:04.00]rain falls\n";
+  const Lyrics l = parse_lyrics(text);
+  ASSERT_EQ(l.sections.size(), 3u);
+  EXPECT_EQ(l.sections[2].tag.str(), "verse2");
+  ASSERT_EQ(l.sections[2].lines.size(), 1u);
+  EXPECT_EQ(l.sections[2].lines[0].text, "rain falls");
+  const std::string canonical = to_canonical(l);
+  EXPECT_EQ(canonical, "(intro1)\n(verse1)\n(verse2)\nrain falls\n");
+  EXPECT_EQ(to_canonical(parse_lyrics(canonical)), canonical);
+  // Two byte-order marks (also found by fuzz_lyrics): both go.
+  EXPECT_EQ(to_canonical(parse_lyrics("\xEF\xBB\xBF\xEF\xBB\xBFla\n")), "la\n");
+  EXPECT_EQ(to_canonical(parse_lyrics("\n\xEF\xBB\xBF[Chorus] \xEF\xBB\xBF\nla\n")),
+            "(chorus1)\nla\n");
+  // Timestamps separated by space or a BOM are all taken off (found by fuzz_lyrics).
+  const Lyrics two = parse_lyrics("[00:01.00] [00:02.00]\xEF\xBB\xBF[00:03.00]la\n");
+  ASSERT_EQ(two.preamble.size(), 1u);
+  EXPECT_EQ(two.preamble[0].text, "la");
+  EXPECT_DOUBLE_EQ(*two.preamble[0].time_s, 1.0);
+}
+
 TEST(Lyrics, FoldWidth) {
   EXPECT_EQ(fold_width("\xEF\xBC\xA1\xEF\xBC\xA2\xEF\xBC\x91\xE3\x80\x80\xEF\xBC\x81"), "AB1 !");
   EXPECT_EQ(fold_width("  a\t\tb  \xE4\xBD\xA0\xE5\xA5\xBD  "), "a b \xE4\xBD\xA0\xE5\xA5\xBD");

@@ -60,6 +60,9 @@ TEST(Manifest, BadLinesNameTheField) {
   EXPECT_NE(error_of([] { parse_manifest_line("{not json"); }).find("not valid JSON"),
             std::string::npos);
   EXPECT_NE(error_of([] { parse_manifest_line("[1,2]"); }).find("JSON object"), std::string::npos);
+  // A number too large for a double is bad JSON, not a crash (found by fuzz_manifest).
+  EXPECT_NE(error_of([] { parse_manifest_line("5e555555555555"); }).find("not valid JSON"),
+            std::string::npos);
   EXPECT_NE(error_of([] { parse_manifest_line(R"({"audio":"a.wav"})"); }).find("'id'"),
             std::string::npos);
   EXPECT_NE(error_of([] {

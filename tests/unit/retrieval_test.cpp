@@ -243,6 +243,9 @@ TEST_F(Service, SearchesServesAudioRangesAndRejectsBadRequests) {
   EXPECT_EQ(cli.Post("/api/search", "{not json", "application/json")->status, 400);
   EXPECT_EQ(cli.Post("/api/search", body("axis 4", 0), "application/json")->status, 400);
   EXPECT_EQ(cli.Post("/api/search", body("axis 4", 3, "video"), "application/json")->status, 400);
+  EXPECT_EQ(
+      cli.Post("/api/search", R"({"query": "axis 4", "mode": 5})", "application/json")->status,
+      400);
   EXPECT_EQ(cli.Post("/api/search", body("axis 4 but longer"), "application/json")->status, 400);
   EXPECT_EQ(cli.Post("/api/search", std::string(300, ' '), "application/json")->status, 413);
 
@@ -266,6 +269,35 @@ TEST_F(Service, SearchesServesAudioRangesAndRejectsBadRequests) {
   const auto s = server_->stats();
   EXPECT_GE(s.refused, 9);
   EXPECT_EQ(s.failed, 0);
+}
+
+TEST_F(Service, RawRequestsInMemoryAnswerAsTheSocketDoes) {
+  ServerConfig c;
+  c.rate_per_s = 0;
+  c.max_body_bytes = 256;
+  c.port = 0;
+  SearchServer server(index_, c);
+  server.bind();  // listening (for streamed bodies) but never serving: no client socket
+  const std::string search = body("axis 2");
+  std::string r = server.handle_raw(
+      "POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/json\r\nContent-Length: " +
+      std::to_string(search.size()) + "\r\n\r\n" + search);
+  ASSERT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  const auto j = nlohmann::json::parse(r.substr(r.find("\r\n\r\n") + 4));
+  EXPECT_EQ(j["hits"][0]["id"], "song2");
+  r = server.handle_raw("GET /api/songs/song0/audio HTTP/1.1\r\nRange: bytes=10-19\r\n\r\n");
+  ASSERT_EQ(r.rfind("HTTP/1.1 206", 0), 0u) << r;
+  EXPECT_EQ(r.substr(r.size() - 10), read_file(dir_ / "song0.wav").substr(10, 10));
+  EXPECT_EQ(server.handle_raw("GARBAGE\r\n\r\n").rfind("HTTP/1.1 400", 0), 0u);
+  EXPECT_EQ(server.handle_raw("").size(), 0u);  // nothing read, nothing answered
+  EXPECT_EQ(server.handle_raw("POST /api/search HTTP/1.1\r\nContent-Length: 999\r\n\r\n{}")
+                .rfind("HTTP/1.1 413", 0),
+            0u);
+  // An id that is not UTF-8 is an unknown song, not a server failure (found by fuzz_http).
+  r = server.handle_raw("GET /api/songs/\x8d\x91ng0/audio HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 404", 0), 0u) << r;
+  EXPECT_EQ(server.stats().failed, 0);
 }
 
 TEST_F(Service, AuthenticationByBasicOrBearerToken) {
@@ -335,6 +367,7 @@ TEST_F(Service, GenerationJobsQueueRunAndServeTheirSongs) {
   c.rate_per_s = 0;
   c.max_jobs = 1;
   c.max_seconds = 20;
+  c.keep_jobs = 2;
   c.jobs_dir = (dir_ / "jobs").string();
   std::mutex gate;
   gate.lock();  // holds the first "slow" job until released
@@ -379,6 +412,11 @@ TEST_F(Service, GenerationJobsQueueRunAndServeTheirSongs) {
   const auto failed = wait_for(cli, nlohmann::json::parse(r->body)["status_url"]);
   EXPECT_EQ(failed["status"], "failed");
   EXPECT_EQ(failed["error"], "no such style");
+  // keep_jobs (2 here) bounds what is remembered: the slow job, the oldest, is forgotten and its
+  // song deleted; the rock song is still there.
+  EXPECT_EQ(cli.Get(slow_url)->status, 404);
+  EXPECT_FALSE(fs::exists(dir_ / "jobs" / (slow_url.substr(slow_url.rfind('/') + 1) + ".wav")));
+  EXPECT_EQ(cli.Get(done["audio_url"].get<std::string>())->status, 200);
 
   EXPECT_EQ(post({{"lyrics", "la"}})->status, 400);                        // no description
   EXPECT_EQ(post({{"description", "x"}, {"duration", 60}})->status, 400);  // too long

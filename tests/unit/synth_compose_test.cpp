@@ -225,7 +225,8 @@ MidiSummary read_midi(const std::string& b) {
   for (int t = 0; t < ntracks; ++t) {
     if (b.substr(pos, 4) != "MTrk") throw std::runtime_error("no MTrk");
     pos += 4;
-    const size_t end = pos + be(4);
+    const uint32_t length = be(4);  // read first: `pos + be(4)` leaves the order unspecified
+    const size_t end = pos + length;
     int status = 0;
     bool ended = false;
     while (pos < end) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "mudit/core/error.h"
+
 namespace mudit::utf8 {
 
 /// Appends the UTF-8 encoding of code point `cp` to `out`.
@@ -45,6 +47,46 @@ inline uint32_t next(std::string_view s, size_t& pos) {
   }
   pos += static_cast<size_t>(len);
   return cp;
+}
+
+/// The offset of the first byte that is not well-formed UTF-8 (RFC 3629: no overlong forms, no
+/// surrogates, nothing above U+10FFFF), or std::string_view::npos when all of `s` is.
+inline size_t invalid_at(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = b0 >= 0xC2 && b0 <= 0xDF   ? 2
+                       : b0 >= 0xE0 && b0 <= 0xEF ? 3
+                       : b0 >= 0xF0 && b0 <= 0xF4 ? 4
+                                                  : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    const unsigned char lo = b0 == 0xE0 ? 0xA0 : b0 == 0xF0 ? 0x90 : 0x80;
+    const unsigned char hi = b0 == 0xED ? 0x9F : b0 == 0xF4 ? 0x8F : 0xBF;
+    if (b1 < lo || b1 > hi) return i;
+    for (size_t k = 2; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+/// Throws DataError "`where`: not UTF-8 text (line L, byte B)" unless `s` is well-formed UTF-8.
+inline void require_valid(std::string_view s, const std::string& where) {
+  const size_t at = invalid_at(s);
+  if (at == std::string_view::npos) return;
+  size_t line = 1;
+  for (size_t i = 0; i < at; ++i) line += s[i] == '\n';
+  MUDIT_THROW(DataError, where, ": not UTF-8 text (line ", line, ", byte ", at, ")");
+}
+
+/// `text` itself, after require_valid(text, where): for text files read whole.
+inline std::string checked(std::string text, const std::string& where) {
+  require_valid(text, where);
+  return text;
 }
 
 }  // namespace mudit::utf8

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "mudit/retrieval/index.h"
 
@@ -45,6 +46,7 @@ struct ServerConfig {
   double burst = 40;        ///< bucket size
   int64_t max_jobs = 16;    ///< generation jobs queued or running at once (503 beyond)
   double max_seconds = 60;  ///< longest song /api/generate accepts
+  int64_t keep_jobs = 256;  ///< finished jobs remembered; older ones are forgotten, files deleted
   std::string jobs_dir;     ///< where generated songs go (default: a temporary folder)
   template <class V>
   void visit(V& v) {
@@ -60,6 +62,7 @@ struct ServerConfig {
     v("burst", burst);
     v("max_jobs", max_jobs);
     v("max_seconds", max_seconds);
+    v("keep_jobs", keep_jobs);
     v("jobs_dir", jobs_dir);
   }
   void validate() const;
@@ -98,6 +101,12 @@ class SearchServer {
   void serve();
   void stop();
 
+  /// Answers one raw HTTP/1.1 request (the bytes a client sends) in memory, without a client
+  /// socket, exactly as serve() would (limits, authentication, routes; `remote` is the client's
+  /// address), and returns the raw response. Streamed bodies (audio files) are written only
+  /// once bind() has been called: httplib stops streaming when the server has no listening
+  /// socket. Safe alongside serve(). For tests and fuzzing.
+  std::string handle_raw(std::string_view request, const std::string& remote = "127.0.0.1");
   /// Counters since start: requests answered, and of them refused (4xx) and failed (5xx).
   struct Stats {
     int64_t requests = 0, refused = 0, failed = 0;

@@ -25,9 +25,18 @@ at::Tensor fold_channels(const at::Tensor& wav) {
   return wav.reshape({wav.size(0) * wav.size(1), 1, wav.size(2)});  // [B * C, 1, T]
 }
 
-GanCodecTask::GanCodecTask(const TaskContext& ctx, GanConfig gan, CodecDataConfig data)
+GanCodecTask::GanCodecTask(const TaskContext& ctx, GanConfig gan, CodecDataConfig data,
+                           const AudioFormat& format)
     : ctx_(ctx), gan_(std::move(gan)), data_(std::move(data)) {
   gan_.validate();
+  const auto& a = data_.audio;
+  MUDIT_CHECK(format.segment_unit <= 0 || a.segment_samples % format.segment_unit == 0, ConfigError,
+              "data.segment_samples (", a.segment_samples, ") must be a multiple of ", format.model,
+              "'s hop, ", format.segment_unit);
+  MUDIT_CHECK(a.sample_rate == format.sample_rate && a.channels == format.channels, ConfigError,
+              "data: ", format.model, " reads ", format.channels == 1 ? "mono" : "multichannel",
+              " audio at ", format.sample_rate, " Hz (channels: ", format.channels,
+              "); data.sample_rate / data.channels are ", a.sample_rate, " Hz / ", a.channels);
   train_ = std::make_unique<data::AudioSegments>(data_.audio, data_.audio.split);
   log::info("data: ", train_->size(), " songs (", train_->total_seconds() / 60.0,
             " min) of split '", data_.audio.split, "' from ", data_.audio.manifest);

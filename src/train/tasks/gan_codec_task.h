@@ -88,7 +88,15 @@ class GanCodecTask : public Task {
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> modules() override;
 
  protected:
-  GanCodecTask(const TaskContext& ctx, GanConfig gan, CodecDataConfig data);
+  /// What the model reads. The data config must match it; checked before any audio is read.
+  struct AudioFormat {
+    std::string model;  ///< "the mel VAE", in messages
+    int64_t sample_rate = 0;
+    int64_t channels = 1;
+    int64_t segment_unit = 1;  ///< data.segment_samples must be a multiple (the model's hop)
+  };
+  GanCodecTask(const TaskContext& ctx, GanConfig gan, CodecDataConfig data,
+               const AudioFormat& format);
 
   /// What the generator made of a batch, in the discriminator's layout, with the weighted
   /// reconstruction loss and its unweighted named terms (logged).

@@ -44,7 +44,8 @@ struct HifiganTaskConfig {
 class HifiganTask : public GanCodecTask {
  public:
   HifiganTask(const TaskContext& ctx, HifiganTaskConfig cfg)
-      : GanCodecTask(ctx, cfg.gan, bind_config<CodecDataConfig>(ctx.data)),
+      : GanCodecTask(ctx, cfg.gan, bind_config<CodecDataConfig>(ctx.data),
+                     {"a vocoder", cfg.mel.sample_rate, 1, cfg.generator.hop_length()}),
         cfg_(std::move(cfg)),
         mel_(cfg_.mel),
         loss_mel_([this] {
@@ -55,13 +56,6 @@ class HifiganTask : public GanCodecTask {
         }()),
         stft_loss_(cfg_.loss.stft_loss) {
     cfg_.vocoder().validate();
-    const int64_t hop = cfg_.generator.hop_length();
-    MUDIT_CHECK(data_.audio.segment_samples % hop == 0, ConfigError, "data.segment_samples (",
-                data_.audio.segment_samples, ") must be a multiple of the hop ", hop);
-    MUDIT_CHECK(data_.audio.sample_rate == cfg_.mel.sample_rate && data_.audio.channels == 1,
-                ConfigError, "data: a vocoder trains on mono audio at the mel recipe's rate (",
-                cfg_.mel.sample_rate, " Hz, channels: 1); got ", data_.audio.sample_rate, " Hz, ",
-                data_.audio.channels, " channels");
     {
       torch::NoGradGuard no_grad;
       seed_init();

@@ -41,13 +41,10 @@ struct MelVAETaskConfig {
 class MelVAETask : public GanCodecTask {
  public:
   MelVAETask(const TaskContext& ctx, MelVAETaskConfig cfg)
-      : GanCodecTask(ctx, cfg.gan, bind_config<CodecDataConfig>(ctx.data)), cfg_(std::move(cfg)) {
-    const int64_t unit = cfg_.vae.mel.hop_length * cfg_.vae.frames_per_latent();
-    MUDIT_CHECK(data_.audio.segment_samples % unit == 0, ConfigError, "data.segment_samples (",
-                data_.audio.segment_samples, ") must be a multiple of mel hop x 16 = ", unit);
-    MUDIT_CHECK(data_.audio.sample_rate == cfg_.vae.mel.sample_rate && data_.audio.channels == 1,
-                ConfigError, "data: the mel VAE reads mono audio at the mel recipe's rate (",
-                cfg_.vae.mel.sample_rate, " Hz, channels: 1)");
+      : GanCodecTask(ctx, cfg.gan, bind_config<CodecDataConfig>(ctx.data),
+                     {"the mel VAE", cfg.vae.mel.sample_rate, 1,
+                      cfg.vae.mel.hop_length * cfg.vae.frames_per_latent()}),
+        cfg_(std::move(cfg)) {
     MUDIT_CHECK(cfg_.stats_segments > 0, ConfigError, "model.stats_segments must be positive");
     {
       torch::NoGradGuard no_grad;

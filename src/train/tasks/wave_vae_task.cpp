@@ -37,7 +37,9 @@ struct WaveVAETaskConfig {
 class WaveVAETask : public GanCodecTask {
  public:
   WaveVAETask(const TaskContext& ctx, WaveVAETaskConfig cfg)
-      : GanCodecTask(ctx, cfg.gan, bind_config<CodecDataConfig>(ctx.data)),
+      : GanCodecTask(
+            ctx, cfg.gan, bind_config<CodecDataConfig>(ctx.data),
+            {"the wave VAE", cfg.vae.sample_rate, cfg.vae.audio_channels, cfg.vae.hop_length()}),
         cfg_(std::move(cfg)),
         mel_loss_([this] {
           auto m = cfg_.loss.mel_loss;
@@ -45,14 +47,6 @@ class WaveVAETask : public GanCodecTask {
           return m;
         }()),
         stft_loss_(cfg_.loss.stft_loss) {
-    const int64_t hop = cfg_.vae.hop_length();
-    MUDIT_CHECK(data_.audio.segment_samples % hop == 0, ConfigError, "data.segment_samples (",
-                data_.audio.segment_samples, ") must be a multiple of the VAE's hop ", hop);
-    MUDIT_CHECK(data_.audio.sample_rate == cfg_.vae.sample_rate &&
-                    data_.audio.channels == cfg_.vae.audio_channels,
-                ConfigError, "data.sample_rate / data.channels (", data_.audio.sample_rate, " Hz, ",
-                data_.audio.channels, ") must match the VAE's (", cfg_.vae.sample_rate, " Hz, ",
-                cfg_.vae.audio_channels, ")");
     {
       torch::NoGradGuard no_grad;
       seed_init();
