@@ -168,11 +168,8 @@ ConfigNode load_recursive(const fs::path& file, std::vector<fs::path>& stack) {
 
 ConfigNode parse_config_text(std::string_view text, const std::string& source) {
   // yaml-cpp would replace bytes that are not UTF-8 silently (found by fuzz_config).
-  if (const size_t bad = utf8::invalid_at(text); bad != std::string_view::npos) {
-    const auto line =
-        1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
-    MUDIT_THROW(ConfigError, source, ":", line, ": not UTF-8 text (byte ", bad, ")");
-  }
+  if (const std::string pos = utf8::invalid_position(text); !pos.empty())
+    MUDIT_THROW(ConfigError, source, ": not UTF-8 text (", pos, ")");
   try {
     return convert(YAML::Load(std::string(text)), source);
   } catch (const YAML::Exception& e) {

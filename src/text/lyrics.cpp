@@ -201,16 +201,9 @@ Lyrics parse_lyrics(std::string_view text) {
     LyricLine l;
     // Timestamps and what trim() removes may alternate ("[00:01.00] [00:02.00]text").
     std::string rest = line;
-    for (bool more = true; more;) {
-      more = false;
-      while (auto ts = leading_timestamp(rest)) {
-        if (!l.time_s) l.time_s = ts->first;
-        rest.erase(0, ts->second);
-        more = true;
-      }
-      std::string trimmed = trim(rest);
-      more = more && trimmed.size() != rest.size();
-      rest = std::move(trimmed);
+    while (auto ts = leading_timestamp(rest)) {
+      if (!l.time_s) l.time_s = ts->first;
+      rest = trim(std::string_view(rest).substr(ts->second));
     }
     l.text = std::move(rest);
     if (l.text.empty()) continue;

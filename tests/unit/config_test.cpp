@@ -359,7 +359,7 @@ TEST(Config, RecursiveAliasesDeepNestingAndNonUtf8AreErrors) {
     parse_config_text("a: 1\nb: caf\xE9\n", "run.yaml");
     FAIL() << "no error";
   } catch (const ConfigError& e) {
-    EXPECT_STREQ(e.what(), "run.yaml:2: not UTF-8 text (byte 11)");
+    EXPECT_STREQ(e.what(), "run.yaml: not UTF-8 text (line 2, byte 11)");
   }
 }
 

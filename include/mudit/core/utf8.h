@@ -74,13 +74,19 @@ inline size_t invalid_at(std::string_view s) {
   return std::string_view::npos;
 }
 
-/// Throws DataError "`where`: not UTF-8 text (line L, byte B)" unless `s` is well-formed UTF-8.
-inline void require_valid(std::string_view s, const std::string& where) {
+/// "line L, byte B" of the first ill-formed byte of `s`, or "" when all of it is UTF-8.
+inline std::string invalid_position(std::string_view s) {
   const size_t at = invalid_at(s);
-  if (at == std::string_view::npos) return;
+  if (at == std::string_view::npos) return "";
   size_t line = 1;
   for (size_t i = 0; i < at; ++i) line += s[i] == '\n';
-  MUDIT_THROW(DataError, where, ": not UTF-8 text (line ", line, ", byte ", at, ")");
+  return "line " + std::to_string(line) + ", byte " + std::to_string(at);
+}
+
+/// Throws DataError "`where`: not UTF-8 text (line L, byte B)" unless `s` is well-formed UTF-8.
+inline void require_valid(std::string_view s, const std::string& where) {
+  const std::string pos = invalid_position(s);
+  if (!pos.empty()) MUDIT_THROW(DataError, where, ": not UTF-8 text (", pos, ")");
 }
 
 /// `text` itself, after require_valid(text, where): for text files read whole.
