@@ -10,6 +10,7 @@
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
 #include "mudit/core/log.h"
+#include "mudit/generation/plan_file.h"
 #include "mudit/pipeline/generate.h"
 #include "mudit/train/progress.h"
 
@@ -28,7 +29,8 @@ Runner setup_sample(CLI::App& app, CommonOptions& common) {
   app.add_option("--input", f->input,
                  "one JSON line per song: {description or style (an audio file), lyrics, duration, "
                  "seed, steps, sampler, "
-                 "cfg, lyric_cfg, cfg_rescale, edit: {mode, reference, start, end, strength}}")
+                 "cfg, lyric_cfg, plan_cfg, cfg_rescale, bpm, key, meter, chords, plan (a plan "
+                 "file), edit: {mode, reference, start, end, strength}}")
       ->required()
       ->type_name("JSONL");
   app.add_option("--out", f->out, "folder for <id>.wav and <id>.json")
@@ -39,18 +41,21 @@ Runner setup_sample(CLI::App& app, CommonOptions& common) {
     apply_common_options(common);
     // Every line is checked before anything is generated.
     std::vector<pipeline::SongRequest> songs;
+    std::vector<std::string> wheres;
     std::ifstream in(f->input);
     MUDIT_CHECK(in, IoError, f->input, ": cannot read");
     int64_t line_no = 0;
     for (std::string line; std::getline(in, line);) {
       ++line_no;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      auto r = pipeline::SongRequest::from_json(line, f->input + ":" + std::to_string(line_no));
+      wheres.push_back(f->input + ":" + std::to_string(line_no));
+      auto r = pipeline::SongRequest::from_json(line, wheres.back());
       if (r.id.empty()) r.id = "song_" + std::to_string(line_no);
       songs.push_back(std::move(r));
     }
     MUDIT_CHECK(!songs.empty(), DataError, f->input, ": no songs");
     pipeline::Bundle bundle = pipeline::load_bundle(f->bundle, parse_device(common.device));
+    for (size_t i = 0; i < songs.size(); ++i) pipeline::check_request(bundle, songs[i], wheres[i]);
     fs::create_directories(f->out);
     train::ProgressOptions po;
     po.label = "sample";
@@ -69,6 +74,11 @@ Runner setup_sample(CLI::App& app, CommonOptions& common) {
       side["frames"] = s.frames;
       side["seconds"] = static_cast<double>(s.audio.size(1)) / bundle.codec->sample_rate();
       side["network_rows"] = s.evaluations;
+      // The plan, with where each group came from ("sources"; a group nobody gave is absent).
+      side["plan"] = nlohmann::ordered_json::parse(
+          generation::plan_to_json(s.plan, bundle.codec->latent_rate()));
+      if (bundle.generator.config.dit.plan_slots == 0)
+        side["plan"]["unused"] = "this generator has no musical plan (model.dit.plan_slots 0)";
       write_file_atomic(fs::path(f->out) / (r.id + ".json"), side.dump(2) + "\n");
       bar.update(static_cast<int64_t>(i + 1));
     }

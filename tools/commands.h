@@ -26,6 +26,7 @@ Runner setup_embed(CLI::App& app, CommonOptions& common);
 Runner setup_prepare(CLI::App& app, CommonOptions& common);
 Runner setup_sample(CLI::App& app, CommonOptions& common);
 Runner setup_analyze(CLI::App& app, CommonOptions& common);
+Runner setup_plan(CLI::App& app, CommonOptions& common);
 Runner setup_bundle(CLI::App& app, CommonOptions& common);  // in cmd_sample.cpp
 Runner setup_eval(CLI::App& app, CommonOptions& common);
 Runner setup_fit_instruments(CLI::App& app, CommonOptions& common);

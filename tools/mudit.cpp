@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
        mudit::cli::setup_prepare},
       {"sample", "songs from descriptions and lyrics through a bundle", mudit::cli::setup_sample},
       {"analyze", "tempo and key of audio files (JSON lines)", mudit::cli::setup_analyze},
+      {"plan", "a musical plan (beats, chords, key) from a description, request, audio or labels",
+       mudit::cli::setup_plan},
       {"eval", "generated songs against references: metrics.json and report.html",
        mudit::cli::setup_eval},
       {"fit-instruments", "an instrument-presence probe from labelled songs (for mudit eval)",

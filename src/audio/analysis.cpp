@@ -248,6 +248,47 @@ torch::Tensor estimate_tempo(const torch::Tensor& audio, int64_t sample_rate,
                            onset_frame_rate(sample_rate, cfg), cfg);
 }
 
+std::vector<BeatEstimate> beats_from_onsets(const torch::Tensor& onsets, double frame_rate,
+                                            const std::vector<double>& bpm) {
+  MUDIT_CHECK(frame_rate > 0, ConfigError, "beats: frame_rate must be positive");
+  MUDIT_CHECK(onsets.defined() && (onsets.dim() == 1 || onsets.dim() == 2), ShapeError,
+              "beats: expected onset envelopes [N] or [B, N], got ",
+              onsets.defined() ? onsets.sizes() : c10::IntArrayRef{});
+  torch::NoGradGuard no_grad;
+  torch::Tensor env = (onsets.dim() == 1 ? onsets.unsqueeze(0) : onsets).to(torch::kFloat64).cpu();
+  MUDIT_CHECK(static_cast<int64_t>(bpm.size()) == env.size(0), ShapeError, "beats: ", bpm.size(),
+              " tempi for ", env.size(0), " envelopes");
+  env = env - env.mean(1, /*keepdim=*/true);
+  const torch::Tensor n = torch::arange(env.size(1), torch::TensorOptions().dtype(torch::kFloat64));
+  std::vector<BeatEstimate> out;
+  for (int64_t b = 0; b < env.size(0); ++b) {
+    const double bb = bpm[static_cast<size_t>(b)];
+    MUDIT_CHECK(bb > 0 && std::isfinite(bb), ConfigError, "beats: tempo must be positive, got ",
+                bb);
+    const double period = 60.0 * frame_rate / bb;  // frames per beat
+    const torch::Tensor angle = n * (2.0 * M_PI / period);
+    const double re = (env[b] * torch::cos(angle)).sum().item<double>();
+    const double im = -(env[b] * torch::sin(angle)).sum().item<double>();
+    double frame = -std::atan2(im, re) / (2.0 * M_PI) * period;  // (-P/2, P/2]
+    if (frame < 0) frame += period;
+    BeatEstimate e;
+    e.bpm = bb;
+    e.first_beat = std::fmod(frame / frame_rate, 60.0 / bb);
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<BeatEstimate> estimate_beats(const torch::Tensor& audio, int64_t sample_rate,
+                                         const TempoConfig& cfg) {
+  const torch::Tensor env = onset_strength(audio, sample_rate, cfg);  // [B, N] or [N]
+  const double rate = onset_frame_rate(sample_rate, cfg);
+  const torch::Tensor bpm = tempo_from_onsets(env, rate, cfg).reshape({-1}).cpu();
+  std::vector<double> tempi(static_cast<size_t>(bpm.numel()));
+  for (int64_t i = 0; i < bpm.numel(); ++i) tempi[static_cast<size_t>(i)] = bpm[i].item<double>();
+  return beats_from_onsets(env, rate, tempi);
+}
+
 // --- chroma and key -------------------------------------------------------------------------
 
 void ChromaConfig::validate() const {
@@ -377,6 +418,79 @@ std::vector<KeyEstimate> estimate_key(const torch::Tensor& audio, int64_t sample
     keys.push_back(k);
   }
   return keys;
+}
+
+// --- downbeats and chords ---------------------------------------------------------------------
+
+int estimate_downbeat_offset(const torch::Tensor& audio, int64_t sample_rate,
+                             const std::vector<double>& beats, int beats_per_bar) {
+  MUDIT_CHECK(audio.dim() == 1, ShapeError, "downbeats: expected mono audio [T], got ",
+              audio.sizes());
+  MUDIT_CHECK(beats_per_bar >= 1, ConfigError, "downbeats: beats_per_bar must be positive");
+  if (beats_per_bar == 1 || beats.empty()) return 0;
+  torch::NoGradGuard no_grad;
+  TempoConfig low;
+  low.f_max = 200.0;  // kick and bass
+  low.n_mels = 24;
+  const torch::Tensor env = onset_strength(audio, sample_rate, low).to(torch::kFloat64).cpu();
+  const double rate = onset_frame_rate(sample_rate, low);
+  const int64_t n = env.size(0);
+  const int64_t reach = std::max<int64_t>(1, std::llround(0.03 * rate));  // ±30 ms
+  std::vector<double> score(static_cast<size_t>(beats_per_bar), 0.0);
+  for (size_t k = 0; k < beats.size(); ++k) {
+    const int64_t c = std::llround(beats[k] * rate);
+    const int64_t a = std::max<int64_t>(0, c - reach), b = std::min<int64_t>(n, c + reach + 1);
+    if (a >= b) continue;
+    score[k % static_cast<size_t>(beats_per_bar)] += env.slice(0, a, b).max().item<double>();
+  }
+  return static_cast<int>(std::max_element(score.begin(), score.end()) - score.begin());
+}
+
+std::vector<ChordEstimate> estimate_chords(const torch::Tensor& audio, int64_t sample_rate,
+                                           const std::vector<double>& boundaries,
+                                           const ChromaConfig& cfg, double silence) {
+  MUDIT_CHECK(audio.dim() == 1, ShapeError, "chords: expected mono audio [T], got ", audio.sizes());
+  std::vector<ChordEstimate> out;
+  if (boundaries.size() < 2) return out;
+  torch::NoGradGuard no_grad;
+  const torch::Tensor c = chroma(audio, sample_rate, cfg).to(torch::kFloat64).cpu();  // [12, N]
+  const int64_t n = c.size(1);
+  // Templates [24, 12]: major then minor, root 1, third and fifth 0.8, unit length.
+  torch::Tensor templates = torch::zeros({24, 12}, torch::kFloat64);
+  for (int r = 0; r < 12; ++r) {
+    for (int m = 0; m < 2; ++m) {
+      templates[m * 12 + r][r] = 1.0;
+      templates[m * 12 + r][(r + (m ? 3 : 4)) % 12] = 0.8;
+      templates[m * 12 + r][(r + 7) % 12] = 0.8;
+    }
+  }
+  templates = templates / templates.norm(2, 1, true);
+  std::vector<torch::Tensor> spans;
+  std::vector<double> energy;
+  for (size_t i = 0; i + 1 < boundaries.size(); ++i) {
+    int64_t a = std::llround(boundaries[i] / cfg.hop_seconds);
+    int64_t b = std::llround(boundaries[i + 1] / cfg.hop_seconds);
+    a = std::clamp<int64_t>(a, 0, n);
+    b = std::clamp<int64_t>(b, a, n);
+    const torch::Tensor v = b > a ? c.slice(1, a, b).mean(1) : torch::zeros({12}, torch::kFloat64);
+    spans.push_back(v);
+    energy.push_back(v.sum().item<double>());
+  }
+  std::vector<double> sorted = energy;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const double floor = silence * sorted[sorted.size() / 2];
+  for (size_t i = 0; i < spans.size(); ++i) {
+    ChordEstimate e;
+    if (energy[i] > floor && energy[i] > 0) {
+      const torch::Tensor sim = torch::matmul(templates, spans[i] / spans[i].norm());  // [24]
+      const int64_t best = sim.argmax().item<int64_t>();
+      e.root = static_cast<int>(best % 12);
+      e.minor = best >= 12;
+      e.score = sim[best].item<double>();
+    }
+    out.push_back(e);
+  }
+  return out;
 }
 
 }  // namespace mudit

@@ -10,6 +10,7 @@
 #include "mudit/core/rng.h"
 #include "mudit/data/loader.h"
 #include "mudit/data/shards.h"
+#include "mudit/generation/shard_fields.h"
 
 namespace mudit::bench {
 namespace fs = std::filesystem;
@@ -26,9 +27,10 @@ void write_shards(const fs::path& dir) {
   for (int i = 0; i < 512; ++i) {
     const int64_t t = 200 + at::randint(600, {1}, gen).item<int64_t>();
     const int64_t l = 50 + at::randint(150, {1}, gen).item<int64_t>();
-    writer.add("item" + std::to_string(i), {{"latents", at::randn({t, 64}, gen)},
-                                            {"phonemes", at::randint(140, {l}, gen, at::kLong)},
-                                            {"chinmu", at::randn({512}, gen)}});
+    writer.add("item" + std::to_string(i),
+               {{generation::fields::kLatents, at::randn({t, 64}, gen)},
+                {generation::fields::kPhonemes, at::randint(140, {l}, gen, at::kLong)},
+                {"chinmu", at::randn({512}, gen)}});
   }
   writer.finish();
 }
@@ -53,7 +55,7 @@ std::vector<Measurement> run_loader_suite(const BenchOptions& options) {
     cfg.workers = workers;
     cfg.prefetch = 4;
     cfg.max_frames = 256;
-    cfg.crop_field = "latents";
+    cfg.crop_field = generation::fields::kLatents;
     data::Loader loader(dataset, cfg);
     for (int i = 0; i < options.warmup; ++i) loader.next();
     int64_t items = 0, bytes = 0;

@@ -28,6 +28,8 @@ void DiTConfig::validate() const {
   MUDIT_CHECK(!lyrics || (lyric_vocab > 1 && lyric_max_tokens > 0), ConfigError,
               "dit: lyric_vocab must be > 1 and lyric_max_tokens positive");
   MUDIT_CHECK(dropout >= 0 && dropout < 1, ConfigError, "dit: dropout must be in [0, 1)");
+  MUDIT_CHECK(plan_slots >= 0 && plan_slots <= 256, ConfigError,
+              "dit: plan_slots must be in [0, 256] (0: no musical plan), got ", plan_slots);
 }
 
 DiTConfig DiTConfig::seed() {
@@ -206,6 +208,12 @@ DiTImpl::DiTImpl(DiTConfig config) : config_(std::move(config)) {
       register_module("t_embedder", TimestepEmbedder(h, c.frequency_embedding_size, c.max_period));
   cond_embedder_ = register_module("cond_embedder", torch::nn::Linear(c.cond_dim, h));
   null_cond_ = register_parameter("null_cond", at::zeros({h}));
+  if (c.plan_slots > 0) {
+    plan_embedder_ = register_module("plan_embedder", torch::nn::Linear(c.patch * c.plan_dim(), h));
+    plan_cond_ = register_module("plan_cond",
+                                 torch::nn::Sequential(torch::nn::Linear(c.patch * c.plan_dim(), h),
+                                                       torch::nn::SiLU(), torch::nn::Linear(h, h)));
+  }
   if (c.lyrics) {
     lyric_embedder_ = register_module(
         "lyric_embedder",
@@ -237,10 +245,12 @@ void DiTImpl::initialize_weights() {
     lyric_pos_.normal_(0, 0.02);
     null_lyrics_.normal_(0, 0.02);
   }
-  // adaLN-Zero: every block starts as the identity, the output at zero.
+  // adaLN-Zero: every block starts as the identity, the output at zero. The plan's
+  // projections start at zero too: a plan changes nothing until the model learns to use it.
   for (auto& p : named_parameters()) {
     if (p.key().find("adaLN_modulation.1.") != std::string::npos ||
-        p.key().rfind("final_layer.linear.", 0) == 0)
+        p.key().rfind("final_layer.linear.", 0) == 0 || p.key().rfind("plan_embedder.", 0) == 0 ||
+        p.key().rfind("plan_cond.2.", 0) == 0)
       p.value().zero_();
   }
 }
@@ -295,7 +305,22 @@ at::Tensor DiTImpl::forward(const DiTInputs& in) {
         cond.dim() == 3 ? std::vector<int64_t>{b, 1, 1} : std::vector<int64_t>{b, 1});
     cond = at::where(keep, cond, null_cond_.to(cond.scalar_type()));
   }
-  const at::Tensor cvec = cond.dim() == 3 ? t_emb.unsqueeze(1) + cond : t_emb + cond;
+  at::Tensor cvec = cond.dim() == 3 ? t_emb.unsqueeze(1) + cond : t_emb + cond;
+
+  // The musical plan, per token: at the input and in the adaLN condition. An absent or dropped
+  // plan is all zeros (what the projections' biases alone make of it).
+  if (c.plan_slots > 0) {
+    const int64_t pd = c.plan_dim();
+    at::Tensor plan = in.plan.defined() ? in.plan.to(opts.dtype()) : at::zeros({b, t, pd}, opts);
+    MUDIT_CHECK(plan.dim() == 3 && plan.size(0) == b && plan.size(1) == t && plan.size(2) == pd,
+                ShapeError, "dit: plan must be [B, T, P] = [", b, ", ", t, ", ", pd, "], got ",
+                plan.sizes());
+    if (in.plan_keep.defined()) plan = plan * in.plan_keep.to(opts.dtype()).reshape({b, 1, 1});
+    if (pad > 0) plan = at::constant_pad_nd(plan, {0, 0, 0, pad});
+    plan = plan.reshape({b, n, p * pd});                                              // [B, N, pP]
+    h = h + plan_embedder_->forward(plan);                                            // [B, N, H]
+    cvec = (cvec.dim() == 3 ? cvec : cvec.unsqueeze(1)) + plan_cond_->forward(plan);  // [B, N, H]
+  }
 
   // Lyrics: phoneme embeddings + positions after a learned null token, which alone is attended
   // by songs without lyrics or with the lyrics dropped.
@@ -343,6 +368,9 @@ at::Tensor DiTImpl::forward(const DiTInputs& in) {
   return out * frames.unsqueeze(-1).to(out.scalar_type());
 }
 
+static_assert(sizeof(DiTInputs) == (2 + DiTInputs::kSongFields) * sizeof(at::Tensor),
+              "a DiTInputs field was added: list it in for_each_song_field (and kSongFields)");
+
 diffusion::BranchedModel branched(DiT model, DiTInputs base) {
   return [model, base](const at::Tensor& x, const at::Tensor& t,
                        const std::vector<diffusion::Branch>& branches) mutable {
@@ -355,28 +383,27 @@ diffusion::BranchedModel branched(DiT model, DiTInputs base) {
       return v.repeat(r);
     };
     const auto bool_opts = x.options().dtype(at::kBool);
-    std::vector<at::Tensor> cond_keep, lyrics_keep;
-    for (auto br : branches) {
-      const bool cond_on = br == diffusion::Branch::kFull;
-      const bool lyr_on = br != diffusion::Branch::kUnconditional;
-      const at::Tensor ck =
-          base.cond_keep.defined() ? base.cond_keep.to(at::kBool) : at::ones({b}, bool_opts);
-      const at::Tensor lk =
-          base.lyrics_keep.defined() ? base.lyrics_keep.to(at::kBool) : at::ones({b}, bool_opts);
-      cond_keep.push_back(cond_on ? ck : at::zeros({b}, bool_opts));
-      lyrics_keep.push_back(lyr_on ? lk : at::zeros({b}, bool_opts));
-    }
-    DiTInputs in;
+    // Each keep flag: the base's (or all kept) where the branch keeps the input, else false.
+    auto keeps = [&](const at::Tensor& flag, auto on) {
+      const at::Tensor kept = flag.defined() ? flag.to(at::kBool) : at::ones({b}, bool_opts);
+      std::vector<at::Tensor> out;
+      for (auto br : branches) out.push_back(on(br) ? kept : at::zeros({b}, bool_opts));
+      return at::cat(out);
+    };
+    using diffusion::Branch;
+    const at::Tensor cond_keep =
+        keeps(base.cond_keep, [](Branch br) { return br == Branch::kFull; });
+    const at::Tensor lyrics_keep =
+        keeps(base.lyrics_keep, [](Branch br) { return br != Branch::kUnconditional; });
+    const at::Tensor plan_keep = keeps(
+        base.plan_keep, [](Branch br) { return br == Branch::kFull || br == Branch::kLyricsPlan; });
+    DiTInputs in = base;
+    in.for_each_song_field([&](at::Tensor& f) { f = rep(f); });
     in.x = x;
     in.t = t;
-    in.frame_mask = rep(base.frame_mask);
-    in.cond = rep(base.cond);
-    in.cond_keep = at::cat(cond_keep);
-    in.lyrics = rep(base.lyrics);
-    in.lyric_mask = rep(base.lyric_mask);
-    in.lyrics_keep = at::cat(lyrics_keep);
-    in.known = rep(base.known);
-    in.known_mask = rep(base.known_mask);
+    in.cond_keep = cond_keep;
+    in.lyrics_keep = lyrics_keep;
+    in.plan_keep = plan_keep;
     return model->forward(in);
   };
 }

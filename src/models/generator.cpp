@@ -3,6 +3,7 @@
 #include "mudit/core/checkpoint.h"
 #include "mudit/core/config.h"
 #include "mudit/core/error.h"
+#include "mudit/models/model_files.h"
 
 namespace mudit {
 
@@ -17,7 +18,7 @@ void GeneratorConfig::validate() const {
   ddpm.validate();
 }
 
-Generator load_generator(const std::filesystem::path& file, c10::Device device) {
+Generator load_generator(const std::filesystem::path& file, c10::Device device, bool use_ema) {
   return with_context("generator " + file.string(), [&] {
     const ModelMeta meta = read_model_meta(file);
     MUDIT_CHECK(meta.arch == "generator", CheckpointError, file.string(), ": holds a '", meta.arch,
@@ -25,7 +26,7 @@ Generator load_generator(const std::filesystem::path& file, c10::Device device) 
     Generator g;
     g.config = bind_config<GeneratorConfig>(parse_config_text(meta.config, file.string()));
     g.dit = DiT(g.config.dit);
-    load_model(file, *g.dit, "generator", 1);
+    load_trained(file, *g.dit, "generator", use_ema);
     g.dit->to(device);
     g.dit->eval();
     return g;

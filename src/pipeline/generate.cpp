@@ -15,6 +15,8 @@
 #include "mudit/diffusion/ddpm.h"
 #include "mudit/diffusion/guidance.h"
 #include "mudit/diffusion/samplers.h"
+#include "mudit/generation/plan_file.h"
+#include "mudit/generation/plan_text.h"
 #include "mudit/models/model_files.h"
 #include "mudit/text/lyrics.h"
 
@@ -49,9 +51,10 @@ SongRequest SongRequest::from_json(const std::string& line, const std::string& w
   const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   MUDIT_CHECK(j.is_object(), DataError, where, ": not a JSON object");
   SongRequest r;
-  static const std::set<std::string> kKeys = {"id",       "description", "style",       "lyrics",
-                                              "duration", "seed",        "steps",       "sampler",
-                                              "cfg",      "lyric_cfg",   "cfg_rescale", "edit"};
+  static const std::set<std::string> kKeys = {
+      "id",    "description", "style", "lyrics",    "duration", "seed",
+      "steps", "sampler",     "cfg",   "lyric_cfg", "plan_cfg", "cfg_rescale",
+      "edit",  "bpm",         "key",   "meter",     "chords",   "plan"};
   for (const auto& [k, v] : j.items())
     MUDIT_CHECK(kKeys.count(k), DataError, where, ": unknown key '", k, "'");
   auto get = [&](const json& o, const char* key, auto& field, const std::string& ctx) {
@@ -73,6 +76,12 @@ SongRequest SongRequest::from_json(const std::string& line, const std::string& w
   get(j, "cfg", r.cfg, "");
   get(j, "lyric_cfg", r.lyric_cfg, "");
   get(j, "cfg_rescale", r.cfg_rescale, "");
+  get(j, "plan_cfg", r.plan_cfg, "");
+  get(j, "bpm", r.bpm, "");
+  get(j, "key", r.key, "");
+  get(j, "meter", r.meter, "");
+  get(j, "chords", r.chords, "");
+  get(j, "plan", r.plan, "");
   if (j.contains("edit")) {
     const json& e = j.at("edit");
     MUDIT_CHECK(e.is_object(), DataError, where, ": 'edit' must be an object");
@@ -103,6 +112,26 @@ SongRequest SongRequest::from_json(const std::string& line, const std::string& w
               where, ": repaint needs 0 <= edit.start < edit.end (seconds)");
   MUDIT_CHECK(r.strength > 0 && r.strength <= 1, DataError, where,
               ": edit.strength must be in (0, 1]");
+  MUDIT_CHECK(r.lyric_cfg >= 0 && r.plan_cfg >= 0, DataError, where,
+              ": lyric_cfg and plan_cfg must be >= 0");
+  // The plan's fields: each value checked where it is read, the error naming line and field.
+  MUDIT_CHECK(r.bpm == 0 || (r.bpm >= 30 && r.bpm <= 300), DataError, where,
+              ": 'bpm' must be in [30, 300], got ", r.bpm);
+  auto field = [&](const char* name, auto&& fn) {
+    with_context([&] { return where + ": '" + name + "'"; }, fn);
+  };
+  if (!r.description.empty())
+    field("description", [&] { generation::parse_plan_hints(r.description); });
+  if (!r.key.empty()) field("key", [&] { generation::parse_key(r.key); });
+  if (!r.meter.empty()) field("meter", [&] { generation::beats_per_bar(r.meter); });
+  for (const std::string& c : r.chords) field("chords", [&] { generation::parse_chord(c); });
+  MUDIT_CHECK(r.chords.empty() || r.bpm > 0 || !r.plan.empty() ||
+                  generation::parse_plan_hints(r.description).bpm > 0,
+              DataError, where, ": 'chords' (one per bar) need a tempo: give 'bpm'");
+  MUDIT_CHECK(
+      r.plan.empty() || (r.bpm == 0 && r.key.empty() && r.meter.empty() && r.chords.empty()),
+      DataError, where, ": give 'plan' (a plan file) or bpm / key / meter / chords, not both");
+  if (!r.plan.empty()) field("plan", [&] { generation::plan_from_json(read_file(r.plan)); });
   return r;
 }
 
@@ -118,7 +147,13 @@ std::string SongRequest::to_json() const {
   j["sampler"] = sampler;
   j["cfg"] = cfg;
   j["lyric_cfg"] = lyric_cfg;
+  j["plan_cfg"] = plan_cfg;
   j["cfg_rescale"] = cfg_rescale;
+  if (bpm > 0) j["bpm"] = bpm;
+  if (!key.empty()) j["key"] = key;
+  if (!meter.empty()) j["meter"] = meter;
+  if (!chords.empty()) j["chords"] = chords;
+  if (!plan.empty()) j["plan"] = plan;
   if (!edit.empty())
     j["edit"] = {{"mode", edit},
                  {"reference", reference},
@@ -126,6 +161,50 @@ std::string SongRequest::to_json() const {
                  {"end", edit_end},
                  {"strength", strength}};
   return j.dump();
+}
+
+generation::MusicalPlan request_plan(const SongRequest& r, double duration, double latent_rate) {
+  using generation::MusicalPlan;
+  if (!r.plan.empty()) {
+    MusicalPlan p = with_context("'" + r.plan + "'", [&] {
+      return generation::plan_from_json(read_file(r.plan), latent_rate);
+    });
+    p.duration = duration;  // the song's length; a longer plan is cut, a shorter one partial
+    for (auto& s : p.source)
+      if (!s.empty()) s = "request";
+    return p;
+  }
+  const generation::PlanHints h =
+      r.description.empty() ? generation::PlanHints{} : generation::parse_plan_hints(r.description);
+  MusicalPlan p;
+  p.duration = duration;
+  const double quarter_bpm = r.bpm > 0 ? r.bpm : h.bpm;
+  if (quarter_bpm > 0) {
+    p.meter = !r.meter.empty() ? r.meter : !h.meter.empty() ? h.meter : "4/4";
+    generation::set_beat_grid(p, generation::felt_bpm(quarter_bpm, p.meter),
+                              generation::beats_per_bar(p.meter));
+    p.source[0] = r.bpm > 0 ? "request" : "description";
+    if (!r.chords.empty()) {
+      generation::set_chords_per_bar(p, r.chords);
+      p.source[1] = "request";
+    }
+  }
+  if (!r.key.empty()) {
+    p.key = generation::parse_key(r.key);
+    p.has_key = true;
+    p.source[2] = "request";
+  } else if (h.has_key) {
+    p.key = h.key;
+    p.has_key = true;
+    p.source[2] = "description";
+  }
+  return p;
+}
+
+void check_request(const Bundle& b, const SongRequest& r, const std::string& where) {
+  if (r.plan.empty()) return;
+  with_context(where + ": 'plan'",
+               [&] { generation::plan_from_json(read_file(r.plan), b.codec->latent_rate()); });
 }
 
 Bundle load_bundle(const fs::path& dir, c10::Device device) {
@@ -169,9 +248,14 @@ void make_bundle(const fs::path& codec, const fs::path& chinmu, const fs::path& 
               " is not a generator");
   fs::create_directories(out);
   for (const auto& [from, name] :
-       {std::pair{c, "codec.safetensors"}, std::pair{m, "chinmu.safetensors"},
-        std::pair{g, "generator.safetensors"}}) {
+       {std::pair{c, "codec.safetensors"}, std::pair{m, "chinmu.safetensors"}}) {
     write_file_atomic(out / name, read_file(from));
+  }
+  // The generator as it samples: a run's EMA weights when it kept them.
+  {
+    const Generator gen = load_generator(g);
+    ModelMeta meta = read_model_meta(g);
+    save_model(out / "generator.safetensors", *gen.dit, meta);
   }
   const auto gc = bind_config<GeneratorConfig>(
       parse_config_text(read_model_meta(g).config, g.string()));  // no weights needed
@@ -222,6 +306,17 @@ Song generate(Bundle& b, const SongRequest& r) {
   MUDIT_CHECK(frames <= gc.dit.max_frames, ConfigError, "a song of ", frames,
               " latent frames; the generator takes at most ", gc.dit.max_frames, " (",
               gc.dit.max_frames / b.codec->latent_rate(), " s)");
+  // The musical plan, per latent frame.
+  Song song;
+  song.plan =
+      request_plan(r, static_cast<double>(frames) / b.codec->latent_rate(), b.codec->latent_rate());
+  const bool planned = gc.dit.plan_slots > 0 &&
+                       (song.plan.has_beats() || song.plan.has_chords() || song.plan.has_key);
+  if (planned)
+    base.plan = generation::plan_tensor(song.plan, frames, b.codec->latent_rate(),
+                                        generation::PlanLayout{gc.dit.plan_slots})
+                    .unsqueeze(0)
+                    .to(dev);  // [1, T, F]
   at::Tensor known_mask;
   if (r.edit == "repaint" || r.edit == "extend") {
     at::Tensor known = at::zeros({frames, d}, ref.options());
@@ -249,11 +344,13 @@ Song generate(Bundle& b, const SongRequest& r) {
               " does not fit a ", ddpm ? "MuDiT (DDPM: ddim, ddpm)" : "MuSiT (interpolant)",
               " generator");
   const int64_t steps = r.steps > 0 ? r.steps : 50;
+  // Guidance: an input the song lacks takes its neighbour's scale in the chain lyrics -> plan
+  // -> description, so no branch is evaluated that equals another.
   diffusion::GuidanceConfig g;
-  g.description_scale = r.cfg;
-  g.lyric_scale = r.lyric_cfg < 0 ? r.cfg : r.lyric_cfg;
+  g.lyric_scale = base.lyrics.defined() ? r.lyric_cfg : 1.0;  // no lyrics: l = u, skip u
+  g.plan_scale = planned ? r.plan_cfg : g.lyric_scale;
+  g.description_scale = base.cond.defined() ? r.cfg : g.plan_scale;
   g.rescale = r.cfg_rescale;
-  Song song;
   song.sampler = sampler;
   song.steps = steps;
   const double last = ddpm ? static_cast<double>(gc.ddpm.timesteps - 1) : 1.0;

@@ -15,16 +15,26 @@
 #include "mudit/data/audio_segments.h"
 #include "mudit/data/manifest.h"
 #include "mudit/data/shards.h"
+#include "mudit/generation/plan.h"
+#include "mudit/generation/shard_fields.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/model_files.h"
+#include "mudit/pipeline/plan_sources.h"
 #include "mudit/text/lyrics.h"
 
 namespace mudit::pipeline {
 
 namespace fs = std::filesystem;
+namespace fields = generation::fields;
 
 void PrepareConfig::validate() const {
   MUDIT_CHECK(max_shard_mb > 0, ConfigError, "prepare: max_shard_mb must be positive");
+  MUDIT_CHECK(plan_source == "auto" || plan_source == "labels" || plan_source == "audio" ||
+                  plan_source == "none",
+              ConfigError, "prepare: plan_source must be auto, labels, audio or none, got '",
+              plan_source, "'");
+  MUDIT_CHECK(plan_slots >= 1 && plan_slots <= 256, ConfigError,
+              "prepare: plan_slots must be in [1, 256]");
 }
 
 PrepareReport prepare(const PrepareConfig& config,
@@ -87,7 +97,7 @@ PrepareReport prepare(const PrepareConfig& config,
     data::Item item;
     at::Tensor z = encode_chunked(*codec, wav, config.chunks);  // [T', D]
     if (config.normalize) z = codec->normalize(z);
-    item["latents"] = z.to(at::kFloat).cpu().contiguous();
+    item[fields::kLatents] = z.to(at::kFloat).cpu().contiguous();
     r.latent_frames += z.size(0);
     r.audio_seconds += static_cast<double>(songs.frames(i)) / codec->sample_rate();
     if (chinmu) {
@@ -97,10 +107,10 @@ PrepareReport prepare(const PrepareConfig& config,
         mono = audio::resample(mono.cpu(), static_cast<int>(codec->sample_rate()),
                                static_cast<int>(rate))
                    .to(device);
-      const at::Tensor windows = chinmu->embed_windows(mono);    // [K, E]
-      const at::Tensor song = windows.mean(0);                   // embed_song, without a 2nd pass
-      item["chinmu"] = (song / song.norm()).unsqueeze(0).cpu();  // [1, E]
-      item["chinmu_chunks"] = windows.cpu();
+      const at::Tensor windows = chinmu->embed_windows(mono);  // [K, E]
+      const at::Tensor song = windows.mean(0);                 // embed_song, without a 2nd pass
+      item[fields::kChinMu] = (song / song.norm()).unsqueeze(0).cpu();  // [1, E]
+      item[fields::kChinMuChunks] = windows.cpu();
       std::vector<std::string> texts;
       std::vector<int64_t> reg;
       for (const auto& d : e.amateur) {
@@ -114,8 +124,9 @@ PrepareReport prepare(const PrepareConfig& config,
         reg.push_back(1);
       }
       const int64_t dim = chinmu->config().embed_dim;
-      item["text_emb"] = texts.empty() ? at::zeros({0, dim}) : chinmu->embed_texts(texts).cpu();
-      item["text_register"] = at::tensor(reg, at::kLong).reshape({-1});
+      item[fields::kTextEmb] =
+          texts.empty() ? at::zeros({0, dim}) : chinmu->embed_texts(texts).cpu();
+      item[fields::kTextRegister] = at::tensor(reg, at::kLong).reshape({-1});
       r.descriptions += static_cast<int64_t>(texts.size());
       if (texts.empty()) ++r.without_texts;
     }
@@ -128,7 +139,16 @@ PrepareReport prepare(const PrepareConfig& config,
       }
     }
     if (ids.empty()) ++r.without_lyrics;
-    item["phonemes"] = at::tensor(ids, at::kLong).reshape({-1});
+    item[fields::kPhonemes] = at::tensor(ids, at::kLong).reshape({-1});
+    if (config.plan_source != "none") {
+      const generation::MusicalPlan plan =
+          song_plan(config.plan_source, data::resolve_audio(e, config.manifest), wav.cpu(),
+                    codec->sample_rate());
+      (plan.source[0] == "labels" ? r.plans_from_labels : r.plans_from_audio) += 1;
+      if (!plan.has_beats()) ++r.plans_without_beats;
+      item[fields::kPlan] = generation::plan_tensor(plan, z.size(0), codec->latent_rate(),
+                                                    generation::PlanLayout{config.plan_slots});
+    }
     writer.add(e.id, item);
     ++r.songs;
     if (progress) progress(i + 1, songs.size());
@@ -155,6 +175,11 @@ PrepareReport prepare(const PrepareConfig& config,
   j["descriptions"] = r.descriptions;
   j["latent_frames"] = r.latent_frames;
   j["audio_seconds"] = r.audio_seconds;
+  j["plan_source"] = config.plan_source;
+  j["plan_slots"] = config.plan_source == "none" ? 0 : config.plan_slots;
+  j["plans_from_labels"] = r.plans_from_labels;
+  j["plans_from_audio"] = r.plans_from_audio;
+  j["plans_without_beats"] = r.plans_without_beats;
   write_file_atomic(out / "prepare.json", j.dump(2) + "\n");
   writer.finish();  // index.json last: a folder with an index is complete
   return r;

@@ -234,6 +234,15 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
     s.optimizer = make_optimizer(s.params, oc);
     s.base_lr = oc.lr;
     s.schedule = (i == 0 ? cfg.schedule : cfg.disc_schedule).resolved(total_steps);
+    // A schedule pinned shorter than the run (a preset's total_steps kept while train.steps was
+    // raised) leaves the learning rate at its floor for the rest: say so.
+    if ((s.schedule.kind == "linear" || s.schedule.kind == "cosine") &&
+        s.schedule.total_steps < total_steps)
+      log::warn("optimizer '", s.name, "': the ", s.schedule.kind, " schedule ends at step ",
+                s.schedule.total_steps, " of ", total_steps,
+                "; the learning rate stays at its floor after it (leave ",
+                i == 0 ? "train.schedule" : "train.disc_schedule",
+                ".total_steps unset to follow the run's length)");
     s.scaler = std::make_unique<LossScaler>(cfg.amp);
     if (world > 1)
       s.reducer = std::make_unique<dist::GradReducer>(comm, s.tensors, cfg.dist.bucket_mb);

@@ -1,7 +1,8 @@
 // The seed-scale generator preset on a CPU: configs/generator/musit_seed.yaml builds with
-// 427.9 M parameters (the closed form of dit_test.cpp), one AdamW training step on a short
-// batch changes the weights and gives a finite loss, and one guided sampling step (Euler, three
-// branches) gives finite latents of the right shape.
+// 430.5 M parameters (the closed form of dit_test.cpp plus 2.6 M of the musical plan's
+// projections), one AdamW training step on a short batch with a plan changes the weights and
+// gives a finite loss, and one guided sampling step (Euler, three branches) gives finite
+// latents of the right shape.
 #include <gtest/gtest.h>
 #include <torch/optim/adamw.h>
 #include <torch/torch.h>
@@ -32,10 +33,14 @@ TEST(DiTSeed, BuildsTrainsOneStepAndSamplesOneStep) {
   std::cout << "  seed preset: " << n << " parameters, built in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
             << " s\n";
-  const int64_t h = 1536, c = 512;
+  const int64_t h = 1536, c = 512, p = 2 * 16 + 46;  // 16 plan slots: 78 features
+  ASSERT_EQ(cfg.dit.plan_slots, 16);
+  // The plan's projections: plan_embedder (p -> H) and plan_cond (p -> H -> H).
+  const int64_t plan = (p * h + h) + (p * h + h) + (h * h + h);
   EXPECT_EQ(n, 8 * (22 * h * h + 21 * h) + (256 * h + h + h * h + h) + ((2 * c + 1) * h + h) +
-                   (512 * h + h) + h + 140 * h + 1024 * h + h + (2 * h * h + 2 * h) + (h * c + c));
-  EXPECT_NEAR(n / 1e6, 429, 2);
+                   (512 * h + h) + h + 140 * h + 1024 * h + h + (2 * h * h + 2 * h) + (h * c + c) +
+                   plan);
+  EXPECT_NEAR(n / 1e6, 430.5, 2);
 
   // One training step (velocity loss on a 32-frame batch of 2).
   const diffusion::Interpolant sit(cfg.interpolant);
@@ -46,6 +51,7 @@ TEST(DiTSeed, BuildsTrainsOneStepAndSamplesOneStep) {
   in.x = xt;
   in.cond = torch::randn({2, 512});
   in.lyrics = torch::randint(1, 138, {2, 20});
+  in.plan = torch::rand({2, 32, p});
   m->train();
   torch::optim::AdamW opt(m->parameters(), torch::optim::AdamWOptions(1e-4));
   const at::Tensor before = m->named_parameters()["blocks.0.attn.qkv.weight"].detach().clone();
@@ -61,6 +67,7 @@ TEST(DiTSeed, BuildsTrainsOneStepAndSamplesOneStep) {
   DiTInputs base;
   base.cond = in.cond.narrow(0, 0, 1);
   base.lyrics = in.lyrics.narrow(0, 0, 1);
+  base.plan = in.plan.narrow(0, 0, 1);
   diffusion::GuidanceConfig g;
   g.description_scale = 3;
   g.lyric_scale = 2;
@@ -70,7 +77,7 @@ TEST(DiTSeed, BuildsTrainsOneStepAndSamplesOneStep) {
   const at::Tensor z = diffusion::ode_euler(f, torch::randn({1, 32, c}), {0.0, 1.0});
   EXPECT_EQ(z.sizes(), (c10::IntArrayRef{1, 32, c}));
   EXPECT_TRUE(torch::isfinite(z).all().item<bool>());
-  EXPECT_EQ(rows, 3);  // full, lyrics-only, unconditional in one batch
+  EXPECT_EQ(rows, 3);  // full, lyrics-only, unconditional in one batch (plan with description)
 }
 
 }  // namespace

@@ -15,10 +15,14 @@
 #include "mudit/audio/io.h"
 #include "mudit/core/checkpoint.h"
 #include "mudit/core/config.h"
+#include "mudit/core/fs.h"
+#include "mudit/core/safetensors.h"
 #include "mudit/core/state_dict.h"
 #include "mudit/data/manifest.h"
 #include "mudit/data/shards.h"
+#include "mudit/data/synth.h"
 #include "mudit/dist/comm.h"
+#include "mudit/generation/plan.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/generator.h"
 #include "mudit/models/model_files.h"
@@ -107,6 +111,17 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
   EXPECT_EQ(item.at("text_register").max().item<int64_t>(), 1);
   EXPECT_TRUE(fs::exists(dir_.path() / "train" / "phonemes.txt"));
   EXPECT_TRUE(fs::exists(dir_.path() / "train" / "prepare.json"));
+  // The musical plan of every song, from the synthetic labels beside its audio, frame-aligned
+  // with the latents; its tempo is the labels' felt tempo.
+  EXPECT_EQ(r.plans_from_labels, songs);
+  EXPECT_EQ(r.plans_from_audio, 0);
+  const generation::PlanLayout layout{16};
+  ASSERT_EQ(item.at("plan").sizes(), (c10::IntArrayRef{item.at("latents").size(0), layout.dim()}));
+  const generation::MusicalPlan decoded = generation::decode_plan(item.at("plan"), 24000.0 / 2048);
+  const auto labels = data::synth::labels_from_json(
+      read_file(dir_.path() / "corpus" / "songs" / shards.id(0) / "labels.json"));
+  EXPECT_NEAR(decoded.bpm, data::synth::beat_bpm(labels), 0.01);
+  EXPECT_TRUE(decoded.has_key);
 
   // A prepared folder is never overwritten; a codec without statistics refuses to normalise
   // and leaves no folder.
@@ -129,7 +144,10 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
           std::string("train.schedule.warmup_steps=10"),
           std::string("train.schedule.total_steps=120"), std::string("train.optim.lr=1e-3"),
           "model.objective=" + objective,
-          std::string(objective == "ddpm" ? "model.condition=text" : "model.condition=audio")}) {
+          std::string(objective == "ddpm" ? "model.condition=text" : "model.condition=audio"),
+          // MuDiT keeps an EMA: its model file and bundle must sample with the EMA weights.
+          std::string(objective == "ddpm" ? "train.ema.enabled=true" : "train.ema.enabled=false"),
+          std::string("train.ema.decay=0.9")}) {
       apply_override(tree, o);
     }
     const auto run = bind_config<train::RunConfig>(tree);
@@ -153,6 +171,11 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
     // scores exactly as the condition does.
     EXPECT_NEAR(valid0.at("condition_gain"), 0.0, 1e-7) << objective;
     EXPECT_DOUBLE_EQ(valid0.at("loss_null_condition"), valid_start + valid0.at("condition_gain"));
+    // Likewise the plan's zero-initialised projections: no plan, no group and no wrong plan
+    // changes anything yet.
+    for (const char* k : {"plan_gain", "plan_gain_beats", "plan_gain_chords", "plan_gain_key",
+                          "plan_cost_beats_shifted", "plan_cost_transposed"})
+      EXPECT_NEAR(valid0.at(k), 0.0, 1e-7) << k;
     auto comm = dist::init_comm(dist::DistEnv{}, dist::DistConfig{}, c10::Device(c10::kCPU));
     const train::TrainResult result = train::train(run, *task, comm);
     EXPECT_EQ(result.step, 120);
@@ -165,8 +188,19 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
     EXPECT_LT(valid_end, valid_start) << objective;
     Generator g = load_generator(resolve_model_file(run_dir));
     EXPECT_EQ(g.config.objective, objective);
-    const auto trained = state_dict(*task->modules().front().second);
+    // The model file's weights: the trained ones, or with an EMA the average (which differs).
+    const fs::path model_file = resolve_model_file(run_dir);
+    const bool ema = objective == "ddpm";
+    ASSERT_EQ(fs::exists(model_file.parent_path() / "ema.safetensors"), ema);
+    const auto trained =
+        ema ? load_safetensors(model_file.parent_path() / "ema.safetensors").tensors
+            : state_dict(*task->modules().front().second);
     for (const auto& [k, t] : state_dict(*g.dit)) EXPECT_TRUE(torch::equal(trained.at(k), t)) << k;
+    if (ema) {
+      const auto raw = state_dict(*load_generator(model_file, c10::kCPU, /*use_ema=*/false).dit);
+      EXPECT_FALSE(
+          torch::equal(raw.at("blocks.0.attn.qkv.weight"), trained.at("blocks.0.attn.qkv.weight")));
+    }
 
     // A bundle, and songs from it: the same request gives the same song, another seed another.
     const fs::path bundle_dir = dir_.path() / ("bundle_" + objective);
@@ -176,6 +210,8 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
                                        dir_.path() / "chinmu.safetensors", run_dir, bundle_dir),
                  IoError);
     pipeline::Bundle bundle = pipeline::load_bundle(bundle_dir);
+    for (const auto& [k, t] : state_dict(*bundle.generator.dit))
+      EXPECT_TRUE(torch::equal(trained.at(k), t)) << "bundle: " << k;
     pipeline::SongRequest req = pipeline::SongRequest::from_json(
         R"({"description": "A major, 140 BPM", "lyrics": "(verse1)\n花儿轻轻想起花", "duration": 3,
             "seed": 4, "steps": 8})",
@@ -183,6 +219,22 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
     const pipeline::Song a = pipeline::generate(bundle, req);
     const pipeline::Song b = pipeline::generate(bundle, req);
     EXPECT_TRUE(torch::equal(a.audio, b.audio));
+    // The plan the description states, and the request's fields over it: the song changes with
+    // the plan (its projections trained away from zero), and the sources say who gave what.
+    EXPECT_EQ(a.plan.source[0], "description");
+    EXPECT_NEAR(a.plan.bpm, 140.0, 1e-9);
+    EXPECT_EQ(a.plan.key.name(), "A major");
+    EXPECT_EQ(a.plan.source[2], "description");
+    EXPECT_FALSE(a.plan.has_chords());
+    pipeline::SongRequest slow = req;
+    slow.bpm = 70;
+    slow.chords = {"Am", "F", "C", "G"};
+    const pipeline::Song c = pipeline::generate(bundle, slow);
+    EXPECT_EQ(c.plan.source[0], "request");
+    EXPECT_EQ(c.plan.source[1], "request");
+    EXPECT_EQ(c.plan.source[2], "description");
+    EXPECT_NEAR(c.plan.bpm, 70.0, 1e-9);
+    EXPECT_FALSE(torch::equal(c.audio, a.audio));
     EXPECT_EQ(a.frames, std::llround(3 * bundle.codec->latent_rate()));
     // mudit serve --bundle's generator writes the same song as a WAV file.
     const retrieval::SongGenerator serve_gen =

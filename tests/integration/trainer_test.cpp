@@ -4,14 +4,18 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <torch/types.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <random>
 #include <set>
@@ -461,6 +465,40 @@ model: {in_dim: 4, dim: 96, depth: 2, heads: 2, seq_len: 8}
   // With room again the run resumes from that checkpoint and finishes.
   ASSERT_EQ(run_command(train + " --steps 4"), 0);
   EXPECT_EQ(CheckpointManager(run / "checkpoints").latest(), 4);
+}
+
+// A preset's schedule pinned to its own length (toy.yaml: steps 200, total_steps 200) follows
+// the run when --steps or --set train.steps changes it, so the cosine reaches its floor at the
+// run's last step; a total_steps set explicitly is kept.
+TEST(TrainerCli, ThePresetsScheduleFollowsTheRunsLength) {
+  test::TempDir dir;
+  const std::string toy = std::string(MUDIT_TEST_DATA_DIR) + "/../../configs/train/toy.yaml";
+  auto last_lr = [&](const std::string& name, const std::string& extra) {
+    const fs::path run = dir / name;
+    EXPECT_EQ(run_command(std::string(MUDIT_BINARY) + " train --log-level warn --config " + toy +
+                          " --run-dir " + run.string() +
+                          " --set train.schedule.warmup_steps=2 --set train.log_every=1"
+                          " --set train.checkpoint_every=0 " +
+                          extra),
+              0);
+    std::string text = read_file(run / "metrics.jsonl"), line;
+    std::istringstream lines(text);
+    double lr = -1;
+    while (std::getline(lines, line)) {
+      const auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains("model/lr")) lr = j.at("model/lr").get<double>();
+    }
+    return lr;
+  };
+  // The last optimizer step is N - 1 of N: cosine factor 0.1 + 0.45 (1 + cos(pi (N - 3) / (N -
+  // 2))).
+  auto want = [](double n) {
+    return 0.003 * (0.1 + 0.45 * (1 + std::cos(M_PI * (n - 3) / (n - 2))));
+  };
+  EXPECT_NEAR(last_lr("steps_flag", "--steps 10"), want(10), 1e-9);
+  EXPECT_NEAR(last_lr("steps_set", "--set train.steps=12"), want(12), 1e-9);
+  // Explicitly 100: at step 10 the cosine has barely begun.
+  EXPECT_GT(last_lr("explicit", "--steps 10 --set train.schedule.total_steps=100"), 0.9 * 0.003);
 }
 
 }  // namespace

@@ -159,6 +159,66 @@ TEST(TempoBatch, RowsAreIndependent) {
   EXPECT_NEAR(estimate_tempo(x[1], 22050).item<double>(), bpm[1].item<double>(), 1e-9);
 }
 
+// The beat phase: both test signals put their first beat at 0.1 s.
+TEST(Beats, FirstBeatOfClicksAndDrums) {
+  const double sr = 24000;
+  for (const double bpm : {96.0, 150.0}) {
+    const torch::Tensor x =
+        torch::stack({click_track(bpm, 12.0, sr), drum_chord_track(bpm, 12.0, sr)});
+    const std::vector<BeatEstimate> got = estimate_beats(x.to(torch::kFloat32), 24000);
+    ASSERT_EQ(got.size(), 2u);
+    const double period = 60.0 / bpm;
+    for (const BeatEstimate& b : got) {
+      EXPECT_NEAR(b.bpm, bpm, 0.02 * bpm);
+      EXPECT_GE(b.first_beat, 0.0);
+      EXPECT_LT(b.first_beat, 60.0 / b.bpm);
+      double err = std::fmod(b.first_beat - 0.1 + 10 * period, period);
+      if (err > period / 2) err -= period;
+      std::cout << bpm << " BPM: first beat at " << b.first_beat << " s (error " << err * 1000
+                << " ms)\n";
+      EXPECT_LT(std::abs(err), 0.02);
+      EXPECT_NEAR(b.phase_at(0.1 + 4 * period), 4.0, 0.1);
+    }
+  }
+  // A given tempo, and a wrong one in count or value.
+  const torch::Tensor env = onset_strength(click_track(120.0, 6.0, sr).to(torch::kFloat32), 24000);
+  const double fr = onset_frame_rate(24000);
+  EXPECT_NEAR(beats_from_onsets(env, fr, {120.0})[0].first_beat, 0.1, 0.02);
+  EXPECT_THROW(beats_from_onsets(env, fr, {120.0, 90.0}), ShapeError);
+  EXPECT_THROW(beats_from_onsets(env, fr, {0.0}), ConfigError);
+}
+
+// Chords per bar by chroma templates and the downbeat by low-frequency onsets, on the band-like
+// track: I-vi-IV-V in C (one chord a bar, from 0.1 s), a bass note on every bar's first beat.
+TEST(Chords, TemplatesFindTheTriadOfEveryBar) {
+  const double sr = 24000, bpm = 100, beat = 60.0 / bpm;
+  const torch::Tensor x = drum_chord_track(bpm, 16 * 4 * beat + 0.2, sr).to(torch::kFloat32);
+  std::vector<double> bars;
+  for (int b = 0; b <= 16; ++b) bars.push_back(0.1 + 4 * b * beat);
+  const std::vector<ChordEstimate> got = estimate_chords(x, 24000, bars);
+  ASSERT_EQ(got.size(), 16u);
+  const int roots[] = {0, 9, 5, 7};
+  const bool minors[] = {false, true, false, false};
+  int right = 0;
+  for (size_t b = 0; b < got.size(); ++b)
+    right += got[b].root == roots[b % 4] && got[b].minor == minors[b % 4];
+  EXPECT_GE(right, 15) << "of 16 bars";
+  // The downbeat: of the beats from the second one on, the first bar starts at index 3.
+  std::vector<double> beats;
+  for (int i = 0; i < 64; ++i) beats.push_back(0.1 + i * beat);
+  EXPECT_EQ(estimate_downbeat_offset(x, 24000, beats, 4), 0);
+  EXPECT_EQ(
+      estimate_downbeat_offset(x, 24000, std::vector<double>(beats.begin() + 1, beats.end()), 4),
+      3);
+  // Silence: no chord.
+  const torch::Tensor quiet = torch::cat({x.narrow(0, 0, 24000 * 4), torch::zeros({24000 * 4})});
+  const std::vector<ChordEstimate> q = estimate_chords(quiet, 24000, {0.1, 2.5, 4.5, 7.5});
+  ASSERT_EQ(q.size(), 3u);
+  EXPECT_GE(q[0].root, 0);
+  EXPECT_EQ(q[2].root, -1);
+  EXPECT_THROW(estimate_chords(x.unsqueeze(0), 24000, bars), ShapeError);
+}
+
 TEST(TempoBatch, RejectsTooShortSignals) {
   EXPECT_THROW(estimate_tempo(torch::zeros({22050}), 22050), ShapeError);
   TempoConfig bad;

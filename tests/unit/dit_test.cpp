@@ -194,6 +194,91 @@ TEST(DiT, BranchesMatchSeparateCalls) {
   EXPECT_LT(rel_diff(out.narrow(0, 4, 2), m->forward(unc)), 1e-12);
 }
 
+// The musical plan: zero-initialised projections leave a fresh model's output unchanged by any
+// plan; once trained (random weights here) the plan changes it, a dropped plan equals none, a
+// padded batch still gives each song its own output, and the plan branch of guidance equals a
+// separate call.
+TEST(DiTPlan, FreshModelUnchangedAndDroppedPlanEqualsNone) {
+  DiTConfig c = small();
+  c.plan_slots = 4;
+  ASSERT_EQ(c.plan_dim(), 2 * 4 + 46);
+  {
+    torch::manual_seed(5);
+    DiT fresh(c);
+    fresh->to(torch::kDouble);
+    torch::NoGradGuard no_grad;
+    // Make the blocks non-trivial (adaLN-Zero alone would zero every output), keeping the
+    // plan's zero-initialised projections as they are.
+    for (auto& p : fresh->named_parameters())
+      if (p.key().rfind("plan_", 0) != 0) p.value().normal_(0, 0.3);
+    DiTInputs in = inputs(2, 8, c);
+    const torch::Tensor none = fresh->forward(in);
+    in.plan = torch::randn({2, 8, c.plan_dim()}, torch::kDouble);
+    EXPECT_EQ(max_diff(fresh->forward(in), none), 0.0);
+    int64_t zero = 0;
+    for (auto& p : fresh->named_parameters())
+      if (p.key().rfind("plan_embedder.", 0) == 0 || p.key().rfind("plan_cond.2.", 0) == 0)
+        zero += p.value().abs().sum().item<double>() == 0.0;
+    EXPECT_EQ(zero, 4);  // two weights, two biases
+  }
+  DiT m = random_model(c);
+  torch::NoGradGuard no_grad;
+  DiTInputs in = inputs(2, 9, c);  // 9 frames: a padded last token
+  const torch::Tensor none = m->forward(in);
+  in.plan = torch::randn({2, 9, c.plan_dim()}, torch::kDouble);
+  const torch::Tensor with = m->forward(in);
+  EXPECT_GT(max_diff(with, none), 1e-3);
+  DiTInputs drop = in;
+  drop.plan_keep = torch::tensor({false, true});
+  const torch::Tensor dropped = m->forward(drop);
+  EXPECT_LT(rel_diff(dropped[0], none[0]), 1e-12);
+  EXPECT_LT(rel_diff(dropped[1], with[1]), 1e-12);
+  // Batch consistency with a plan: the second song alone gives its output in the batch.
+  DiTInputs alone = in;
+  alone.x = in.x.narrow(0, 1, 1);
+  alone.t = in.t.narrow(0, 1, 1);
+  alone.cond = in.cond.narrow(0, 1, 1);
+  alone.lyrics = in.lyrics.narrow(0, 1, 1);
+  alone.plan = in.plan.narrow(0, 1, 1);
+  EXPECT_LT(rel_diff(m->forward(alone)[0], with[1]), 1e-12);
+  DiTInputs bad = in;
+  bad.plan = torch::randn({2, 9, c.plan_dim() + 1}, torch::kDouble);
+  EXPECT_THROW(m->forward(bad), ShapeError);
+}
+
+TEST(DiTPlan, EveryBranchMatchesItsSeparateCall) {
+  DiTConfig c = small();
+  c.plan_slots = 2;
+  DiT m = random_model(c);
+  torch::NoGradGuard no_grad;
+  DiTInputs in = inputs(2, 8, c);
+  in.plan = torch::randn({2, 8, c.plan_dim()}, torch::kDouble);
+  in.known = torch::randn_like(in.x);
+  in.known_mask = torch::rand({2, 8}).lt(0.5);
+  in.frame_mask = torch::ones({2, 8}, torch::kBool);
+  in.frame_mask.index_put_({1, torch::indexing::Slice(6)}, false);
+  const auto net = branched(m, in);
+  using diffusion::Branch;
+  const std::vector<Branch> all = {Branch::kFull, Branch::kLyricsPlan, Branch::kLyricsOnly,
+                                   Branch::kUnconditional};
+  const torch::Tensor out = net(in.x.repeat({4, 1, 1}), in.t.repeat({4}), all);
+  DiTInputs lp = in, l = in, u = in;
+  lp.cond = torch::Tensor();
+  l.cond = torch::Tensor();
+  l.plan = torch::Tensor();
+  u.cond = torch::Tensor();
+  u.plan = torch::Tensor();
+  u.lyrics = torch::Tensor();
+  const DiTInputs* want[] = {&in, &lp, &l, &u};
+  for (int k = 0; k < 4; ++k)
+    EXPECT_LT(rel_diff(out.narrow(0, 2 * k, 2), m->forward(*want[k])), 1e-12) << "branch " << k;
+  // Every per-song field is repeated per branch (a field left out would give a shape error or
+  // the first block's values in the others).
+  int fields = 0;
+  in.for_each_song_field([&](torch::Tensor&) { ++fields; });
+  EXPECT_EQ(fields, DiTInputs::kSongFields);
+}
+
 TEST(DiT, PresetParameterCounts) {
   const int64_t tiny = count_parameters(*DiT(DiTConfig::tiny()));
   std::cout << "  tiny: " << tiny << " parameters\n";

@@ -250,7 +250,8 @@ TEST(Ddpm, DynamicThresholding) {
 // --- Guidance ---------------------------------------------------------------------------------
 
 TEST(Guidance, ScalesBranchesRescaleAndInterval) {
-  // A "network" whose output is 1 for the full branch, 0.5 lyrics-only, 0 unconditional.
+  // A "network" whose output is 1 for the full branch, 0.75 lyrics and plan, 0.5 lyrics-only,
+  // 0 unconditional.
   std::vector<std::vector<Branch>> calls;
   const BranchedModel net = [&](const torch::Tensor& x, const torch::Tensor& t,
                                 const std::vector<Branch>& branches) {
@@ -258,7 +259,10 @@ TEST(Guidance, ScalesBranchesRescaleAndInterval) {
     std::vector<torch::Tensor> parts;
     const int64_t b = x.size(0) / static_cast<int64_t>(branches.size());
     for (Branch br : branches) {
-      const double v = br == Branch::kFull ? 1.0 : br == Branch::kLyricsOnly ? 0.5 : 0.0;
+      const double v = br == Branch::kFull         ? 1.0
+                       : br == Branch::kLyricsPlan ? 0.75
+                       : br == Branch::kLyricsOnly ? 0.5
+                                                   : 0.0;
       parts.push_back(torch::full({b, 2}, v, x.options()) + x.narrow(0, 0, b) * 0);
     }
     return torch::cat(parts);
@@ -283,6 +287,26 @@ TEST(Guidance, ScalesBranchesRescaleAndInterval) {
   g.interval_low = 0;
   guided(net, g, level)(x, t);
   EXPECT_EQ(calls.back().size(), 1u);  // scale 1: no guidance, one evaluation
+
+  // The plan's own scale: l + 2 (p - l) + 3 (c - p) = 0.5 + 0.5 + 0.75 (lyric scale 1: no u).
+  g.lyric_scale = 1;
+  g.plan_scale = 2;
+  g.description_scale = 3;
+  rows = 0;
+  EXPECT_TRUE(torch::allclose(guided(net, g, level, &rows)(x, t), torch::full({3, 2}, 1.75)));
+  EXPECT_EQ(calls.back(),
+            (std::vector<Branch>{Branch::kFull, Branch::kLyricsPlan, Branch::kLyricsOnly}));
+  EXPECT_EQ(rows, 3);
+  // All four: u + 2 (l - u) + 4 (p - l) + 3 (c - p) = 1 + 1 + 0.75.
+  g.lyric_scale = 2;
+  g.plan_scale = 4;
+  EXPECT_TRUE(torch::allclose(guided(net, g, level)(x, t), torch::full({3, 2}, 2.75)));
+  EXPECT_EQ(calls.back().size(), 4u);
+  // Plan and description equal: the plan is guided with the description, three branches.
+  g.plan_scale = 3;
+  EXPECT_TRUE(torch::allclose(guided(net, g, level)(x, t), torch::full({3, 2}, 2.5)));
+  EXPECT_EQ(calls.back(),
+            (std::vector<Branch>{Branch::kFull, Branch::kLyricsOnly, Branch::kUnconditional}));
 
   // CFG-rescale: phi = 1 gives the guided output with the conditional's std.
   const torch::Tensor c = torch::tensor({{1.0, 3.0}, {0.0, 2.0}});

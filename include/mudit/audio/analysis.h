@@ -131,6 +131,27 @@ torch::Tensor tempo_from_onsets(const torch::Tensor& onsets, double frame_rate,
 torch::Tensor estimate_tempo(const torch::Tensor& audio, int64_t sample_rate,
                              const TempoConfig& cfg = {});
 
+/// Where the beats fall: the tempo and the time of the first beat.
+struct BeatEstimate {
+  double bpm = 0.0;
+  double first_beat = 0.0;  ///< seconds, in [0, 60 / bpm): beat k is at first_beat + 60 k / bpm
+  /// Beats elapsed at time `seconds` (negative before the first beat).
+  double phase_at(double seconds) const { return (seconds - first_beat) * bpm / 60.0; }
+};
+
+/// Beat phase of onset envelopes [B, N] (or [N]) at `frame_rate` frames per second for given
+/// tempi: the envelope's Fourier coefficient at the beat frequency, c = sum_n o[n] e^(-2 pi i n
+/// / P) (P = 60 frame_rate / bpm frames, mean removed), peaks where the onsets repeat, so the
+/// first beat is at frame -arg(c) P / 2 pi (mod P). One estimate per row. The beats come out
+/// a little early, by the same amount everywhere: on the test signals 5-7 ms for drums and
+/// 18 ms for sharp clicks (the log-compressed flux rises as soon as a click enters the window).
+std::vector<BeatEstimate> beats_from_onsets(const torch::Tensor& onsets, double frame_rate,
+                                            const std::vector<double>& bpm);
+
+/// Tempo (estimate_tempo()) and beat phase (beats_from_onsets()) of audio [B, T] (or [T]).
+std::vector<BeatEstimate> estimate_beats(const torch::Tensor& audio, int64_t sample_rate,
+                                         const TempoConfig& cfg = {});
+
 // --- chroma and key -------------------------------------------------------------------------
 
 /// Settings of the chromagram: STFT magnitudes folded onto 12 pitch classes (C = 0).
@@ -205,5 +226,30 @@ const std::vector<std::string>& pitch_class_names();
 std::vector<KeyEstimate> estimate_key(const torch::Tensor& audio, int64_t sample_rate,
                                       const ChromaConfig& cfg = {},
                                       KeyProfile profile = KeyProfile::kAlbrechtShanahan);
+
+// --- downbeats and chords ---------------------------------------------------------------------
+
+/// Which beat of a regular grid starts the bars: of `beats_per_bar` candidate offsets, the one
+/// whose beats carry the most low-frequency onset energy (kick drum and bass enter on the one);
+/// 0 .. beats_per_bar - 1. `audio` [T] mono, beats in seconds.
+int estimate_downbeat_offset(const torch::Tensor& audio, int64_t sample_rate,
+                             const std::vector<double>& beats, int beats_per_bar);
+
+/// A chord estimate for one span: root pitch class (-1 = no chord) and major / minor triad.
+struct ChordEstimate {
+  int root = -1;
+  bool minor = false;
+  double score = 0.0;  ///< cosine similarity of the span's chroma with the winning template
+};
+
+/// Chord recognition by chroma templates: the chromagram (harmonic part, ChromaConfig) averaged
+/// over each span [boundaries[i], boundaries[i+1]) — bar-synchronous averaging is the temporal
+/// smoothing — and matched by cosine similarity against the 24 major / minor triad templates
+/// (root weighted 1, third and fifth 0.8, to favour the root position the bass plays). A span
+/// whose chroma energy is under `silence` of the song's median span is no chord. `audio` [T]
+/// mono; one estimate per span (boundaries.size() - 1).
+std::vector<ChordEstimate> estimate_chords(const torch::Tensor& audio, int64_t sample_rate,
+                                           const std::vector<double>& boundaries,
+                                           const ChromaConfig& cfg = {}, double silence = 0.05);
 
 }  // namespace mudit

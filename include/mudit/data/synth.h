@@ -17,6 +17,7 @@
 
 #include "mudit/audio/io.h"
 #include "mudit/data/manifest.h"
+#include "mudit/generation/plan.h"
 #include "mudit/text/lyrics.h"
 
 namespace mudit::data::synth {
@@ -150,6 +151,13 @@ struct SongLabels {
 /// the dotted quarter (bpm / 1.5) for 6/8. Tempo estimates are scored against beat_bpm().
 double quarters_per_bar(Meter meter);
 double beat_bpm(const SongLabels& song);
+
+/// The song's musical plan from its labels (source "labels"): felt beats from 0 at beat_bpm()
+/// (quarters, or dotted quarters in 6/8), a bar's first beat a downbeat; each bar's chord with
+/// the pitch classes of its voicing as tones; the key as tonic and mode — major and gong
+/// major, minor and yu minor, and shang, jue and zhi as their parent major key (the pitch-class
+/// set a key estimate can tell apart).
+generation::MusicalPlan song_plan(const SongLabels& song);
 
 /// Labels as one JSON object (the per-song labels.json) and back. Throws DataError on bad input.
 std::string labels_to_json(const SongLabels& song);

@@ -47,6 +47,11 @@ struct DiTConfig {
   bool rope = true;
   double rope_theta = 10000;
   double dropout = 0.0;  ///< attention and MLP dropout (training only)
+  /// The musical plan (mudit/generation/plan.h): beat slots per latent frame; 0 = no plan.
+  /// The plan's per-frame features enter through zero-initialised projections at the input
+  /// (`plan_embedder`) and into the per-token adaLN condition (`plan_cond`), so adding a plan
+  /// to a model leaves its output unchanged until it trains.
+  int64_t plan_slots = 0;
 
   template <class V>
   void visit(V& v) {
@@ -67,9 +72,13 @@ struct DiTConfig {
     v("rope", rope);
     v("rope_theta", rope_theta);
     v("dropout", dropout);
+    v("plan_slots", plan_slots);
   }
   void validate() const;
   int64_t mlp_hidden() const { return static_cast<int64_t>(hidden_size * mlp_ratio); }
+  /// Plan features per frame: generation::PlanLayout{plan_slots}.dim() (a test ties the two;
+  /// models sit below the generation layer); 0 without a plan.
+  int64_t plan_dim() const { return plan_slots > 0 ? 2 * plan_slots + 46 : 0; }
 
   /// The seed's scale: hidden 1536, depth 8, 16 heads, MLP x4, lyric vocabulary 140, up to 1536
   /// frames, a 64-d latent (about 429 M parameters with the lyric cross-attention).
@@ -187,6 +196,19 @@ struct DiTInputs {
   at::Tensor lyrics_keep;  ///< [B] bool: false uses the null lyrics
   at::Tensor known;        ///< [B, T, C] known latents for repaint / extend (in_context)
   at::Tensor known_mask;   ///< [B, T] bool, true = the frame is known
+  at::Tensor plan;  ///< [B, T, P] the musical plan (P = DiTConfig::plan_dim()); undefined: none
+  at::Tensor plan_keep;  ///< [B] bool: false drops the whole plan (zeros); undefined: all kept
+
+  /// Calls fn(field) on every per-song tensor (dim 0 = songs; keep flags included), so code
+  /// that repeats or slices a batch (branched()) cannot leave a field behind: a field added
+  /// here without being added to the list fails to compile (a static_assert on the size).
+  template <class Fn>
+  void for_each_song_field(Fn&& fn) {
+    for (at::Tensor* f : {&frame_mask, &cond, &cond_keep, &lyrics, &lyric_mask, &lyrics_keep,
+                          &known, &known_mask, &plan, &plan_keep})
+      fn(*f);
+  }
+  static constexpr int kSongFields = 10;  ///< all but x and t
 };
 
 class DiTImpl : public torch::nn::Module {
@@ -203,7 +225,8 @@ class DiTImpl : public torch::nn::Module {
  private:
   DiTConfig config_;
   bool checkpointing_ = false;
-  torch::nn::Linear x_embedder_{nullptr}, cond_embedder_{nullptr};
+  torch::nn::Linear x_embedder_{nullptr}, cond_embedder_{nullptr}, plan_embedder_{nullptr};
+  torch::nn::Sequential plan_cond_{nullptr};  // 0 Linear(pP, H), 1 SiLU, 2 Linear(H, H)
   TimestepEmbedder t_embedder_{nullptr};
   torch::nn::Embedding lyric_embedder_{nullptr};
   at::Tensor null_cond_, null_lyrics_, lyric_pos_;
@@ -212,8 +235,9 @@ class DiTImpl : public torch::nn::Module {
 };
 TORCH_MODULE(DiT);
 
-/// The backbone as guidance.h's BranchedModel: the batch repeated per branch, description and
-/// lyrics dropped where a branch says. `base` holds everything but x and t.
+/// The backbone as guidance.h's BranchedModel: the batch repeated per branch (every field of
+/// DiTInputs::for_each_song_field), description, lyrics and plan dropped where a branch says.
+/// `base` holds everything but x and t.
 diffusion::BranchedModel branched(DiT model, DiTInputs base);
 
 }  // namespace mudit

@@ -39,6 +39,10 @@ struct Generator {
   DiT dit{nullptr};
 };
 
-Generator load_generator(const std::filesystem::path& file, c10::Device device = c10::kCPU);
+/// Loads a generator model file. A training checkpoint's model.safetensors with an
+/// ema.safetensors beside it (a run with train.ema.enabled) loads the EMA weights unless
+/// `use_ema` is false: they are the weights a run is meant to be sampled with.
+Generator load_generator(const std::filesystem::path& file, c10::Device device = c10::kCPU,
+                         bool use_ema = true);
 
 }  // namespace mudit

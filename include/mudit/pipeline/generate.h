@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "mudit/generation/plan.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/codec.h"
 #include "mudit/models/generator.h"
@@ -36,12 +37,20 @@ struct SongRequest {
   std::string lyrics;    ///< structure-tagged lyrics ("" : instrumental / none)
   double duration = 30;  ///< seconds
   uint64_t seed = 0;
-  int64_t steps = 0;      ///< 0: the sampler's default (50; dopri5 adapts)
-  std::string sampler;    ///< euler | heun | dopri5 | sde-euler | sde-heun (MuSiT); ddim | ddpm
-                          ///< (MuDiT); "": heun / ddim
-  double cfg = 3.0;       ///< description guidance scale
-  double lyric_cfg = -1;  ///< lyric guidance scale; < 0: cfg
+  int64_t steps = 0;       ///< 0: the sampler's default (50; dopri5 adapts)
+  std::string sampler;     ///< euler | heun | dopri5 | sde-euler | sde-heun (MuSiT); ddim | ddpm
+                           ///< (MuDiT); "": heun / ddim
+  double cfg = 3.0;        ///< description guidance scale
+  double lyric_cfg = 3.0;  ///< lyric guidance scale (independent of cfg)
+  double plan_cfg = 3.0;   ///< musical plan guidance scale (independent of cfg)
   double cfg_rescale = 0;
+  // The musical plan (mudit/generation/plan.h). Each group comes from the request when given,
+  // else from what the description states (parse_plan_hints), else it is left to the model.
+  double bpm = 0;                   ///< quarter-note BPM, 30-300 (6/8: the eighths' quarter)
+  std::string key;                  ///< "A minor", "Bb major", "降B大调", "F#m"
+  std::string meter;                ///< "4/4", "3/4", "6/8", ... (default 4/4 with a tempo)
+  std::vector<std::string> chords;  ///< one symbol per bar ("Am", "F", "N"), cycled; needs a tempo
+  std::string plan;                 ///< a plan file (mudit plan --out); excludes the four above
   /// Editing: "" | "repaint" (regenerate [edit_start, edit_end) of `reference`, keep the rest)
   /// | "extend" (continue `reference` to `duration`) | "audio2audio" (start from `reference`
   /// noised to `strength`).
@@ -50,10 +59,18 @@ struct SongRequest {
   double edit_start = 0, edit_end = 0;
   double strength = 0.6;
 
-  /// Parses and checks one JSON line (DataError naming `where` on a bad field).
+  /// Parses and checks one JSON line (DataError naming `where` and the field on a bad one: a
+  /// tempo outside 30-300, an unknown key, meter or chord symbol, a plan file that does not
+  /// read).
   static SongRequest from_json(const std::string& line, const std::string& where);
   std::string to_json() const;
 };
+
+/// The musical plan of a request for a song of `duration` seconds (sources: "request" for the
+/// request's fields and plan file, "description" for what its description states). Groups
+/// nobody gives are absent. `latent_rate` > 0 checks a plan file's rate (DataError).
+generation::MusicalPlan request_plan(const SongRequest& request, double duration,
+                                     double latent_rate = 0);
 
 struct Bundle {
   std::filesystem::path dir;
@@ -77,10 +94,15 @@ struct Song {
   at::Tensor audio;    ///< [C, T] at the codec's rate
   at::Tensor latents;  ///< [T', D], denormalised
   int64_t frames = 0;
-  int64_t evaluations = 0;  ///< network rows evaluated (branches x steps)
-  std::string sampler;      ///< the sampler used (the request's or the default)
-  int64_t steps = 0;        ///< grid steps used (dopri5: adaptive, reported as requested)
+  int64_t evaluations = 0;       ///< network rows evaluated (branches x steps)
+  std::string sampler;           ///< the sampler used (the request's or the default)
+  int64_t steps = 0;             ///< grid steps used (dopri5: adaptive, reported as requested)
+  generation::MusicalPlan plan;  ///< the plan the song was generated from (with its sources)
 };
+
+/// Checks what needs the bundle (a plan file's latent rate against the codec's) for every
+/// request before anything is generated; DataError naming `where`.
+void check_request(const Bundle& bundle, const SongRequest& request, const std::string& where);
 
 /// Generates one song. The same request and bundle give the same song.
 Song generate(Bundle& bundle, const SongRequest& request);

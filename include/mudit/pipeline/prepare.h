@@ -8,6 +8,8 @@
 //   text_emb       [V, E]   ChinMu text embedding of every description variant
 //   text_register  [V]      0 amateur, 1 professional, per row of text_emb
 //   phonemes       [L]      lyric token ids (mudit/text/g2p.h's PhonemeVocab)
+//   plan           [T', F]  the musical plan per latent frame (mudit/generation/plan.h), from
+//                           the song's labels or its audio (mudit/pipeline/plan_sources.h)
 // and beside the shards prepare.json (what made them: codec, ChinMu, rates, sizes, counts) and
 // phonemes.txt (the phoneme vocabulary). Without a ChinMu model the chinmu / text fields are
 // left out (stage 2 on audio conditions then needs them: prepare again with --chinmu).
@@ -34,6 +36,10 @@ struct PrepareConfig {
   bool tones = false;  ///< phoneme vocabulary with tone tokens
   double max_shard_mb = 256;
   std::string device = "cpu";
+  /// Where each song's plan comes from: "auto" (labels.json beside the audio, else the audio),
+  /// "labels", "audio", or "none" (no plan field).
+  std::string plan_source = "auto";
+  int64_t plan_slots = 16;  ///< beat slots per latent frame (generation::PlanLayout)
 
   template <class V>
   void visit(V& v) {
@@ -48,6 +54,8 @@ struct PrepareConfig {
     v("tones", tones);
     v("max_shard_mb", max_shard_mb);
     v("device", device);
+    v("plan_source", plan_source);
+    v("plan_slots", plan_slots);
   }
   void validate() const;
 };
@@ -61,6 +69,9 @@ struct PrepareReport {
   int64_t unknown_phonemes = 0;  ///< <unk> tokens (characters without a reading)
   int64_t latent_frames = 0;
   double audio_seconds = 0;
+  int64_t plans_from_labels = 0;    ///< songs whose plan came from labels.json
+  int64_t plans_from_audio = 0;     ///< songs whose plan came from analysing their audio
+  int64_t plans_without_beats = 0;  ///< plans with no beat grid (songs too short to analyse)
 };
 
 /// Prepares config.out; a failure leaves no index.json (and removes the shards written).

@@ -309,6 +309,38 @@ double beat_bpm(const SongLabels& song) {
   return song.meter == Meter::k6_8 ? song.bpm / 1.5 : song.bpm;
 }
 
+generation::MusicalPlan song_plan(const SongLabels& song) {
+  generation::MusicalPlan p;
+  p.duration = song.duration_s;
+  p.meter = meter_name(song.meter);
+  generation::set_beat_grid(p, beat_bpm(song), generation::beats_per_bar(p.meter));
+  for (const BarChord& c : song.chords) {
+    generation::PlanChord pc;
+    pc.start = c.start_s;
+    pc.root = c.root_pc;
+    pc.symbol = c.symbol;
+    for (int pitch : c.pitches) pc.tones[static_cast<size_t>(pitch % 12)] = true;
+    pc.tones[static_cast<size_t>(c.root_pc)] = true;
+    p.chords.push_back(pc);
+  }
+  p.chords_end = song.duration_s;
+  p.has_key = true;
+  switch (song.mode) {
+    case Mode::kMajor:
+    case Mode::kGong:
+      p.key = {song.tonic_pc, false};
+      break;
+    case Mode::kMinor:
+    case Mode::kYu:
+      p.key = {song.tonic_pc, true};
+      break;
+    default:
+      p.key = {parent_major_pc(song.tonic_pc, song.mode), false};
+  }
+  p.source = {"labels", "labels", "labels"};
+  return p;
+}
+
 std::string labels_to_json(const SongLabels& song) {
   ordered_json j;
   j["id"] = song.id;
