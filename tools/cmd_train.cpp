@@ -1,4 +1,5 @@
 // mudit train: one run of a task through the trainer (single process, torchrun or mudit launch).
+#include <cstdlib>
 #include <memory>
 
 #include "commands.h"
@@ -29,10 +30,15 @@ void schedules_follow_steps(const CommonOptions& common, ConfigNode& tree) {
   const std::string base_steps = scalar_at(base, {"train", "steps"});
   const std::string steps = scalar_at(tree, {"train", "steps"});
   if (base_steps.empty() || steps.empty() || steps == base_steps) return;
+  const long long run = std::strtoll(steps.c_str(), nullptr, 10);
   for (const char* schedule : {"schedule", "disc_schedule"}) {
     if (scalar_at(base, {"train", schedule, "total_steps"}) != base_steps ||
         scalar_at(tree, {"train", schedule, "total_steps"}) != base_steps)
       continue;  // not pinned to the preset's length, or set explicitly: left alone
+    // A run no longer than the warm-up never reaches the decay: the schedule is left as it is
+    // (a decay needs total_steps > warmup_steps).
+    const std::string warmup = scalar_at(tree, {"train", schedule, "warmup_steps"});
+    if (run <= std::strtoll(warmup.c_str(), nullptr, 10)) continue;
     apply_override(tree, std::string("train.") + schedule + ".total_steps=" + steps);
     log::info("train.", schedule, ".total_steps follows train.steps: ", base_steps, " -> ", steps);
   }
