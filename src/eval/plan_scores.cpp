@@ -73,12 +73,10 @@ PlanScores score_plan(const MusicalPlan& ref, const MusicalPlan& est) {
     const int t = third(r);
     if (t == 0 || third(*e) == t) ++s.bars_right;
   }
+  s.has_key = ref.has_key;  // an estimate without a key scores 0
   if (ref.has_key && est.has_key) {
-    s.has_key = true;
     s.key = ref.key.tonic == est.key.tonic && ref.key.minor == est.key.minor;
     s.key_weighted = weighted_key_score(ref.key, est.key);
-  } else if (ref.has_key) {
-    s.has_key = true;
   }
   return s;
 }

@@ -120,14 +120,14 @@ SongRequest SongRequest::from_json(const std::string& line, const std::string& w
   auto field = [&](const char* name, auto&& fn) {
     with_context([&] { return where + ": '" + name + "'"; }, fn);
   };
+  generation::PlanHints hints;
   if (!r.description.empty())
-    field("description", [&] { generation::parse_plan_hints(r.description); });
+    field("description", [&] { hints = generation::parse_plan_hints(r.description); });
   if (!r.key.empty()) field("key", [&] { generation::parse_key(r.key); });
   if (!r.meter.empty()) field("meter", [&] { generation::beats_per_bar(r.meter); });
   for (const std::string& c : r.chords) field("chords", [&] { generation::parse_chord(c); });
-  MUDIT_CHECK(r.chords.empty() || r.bpm > 0 || !r.plan.empty() ||
-                  generation::parse_plan_hints(r.description).bpm > 0,
-              DataError, where, ": 'chords' (one per bar) need a tempo: give 'bpm'");
+  MUDIT_CHECK(r.chords.empty() || r.bpm > 0 || !r.plan.empty() || hints.bpm > 0, DataError, where,
+              ": 'chords' (one per bar) need a tempo: give 'bpm'");
   MUDIT_CHECK(
       r.plan.empty() || (r.bpm == 0 && r.key.empty() && r.meter.empty() && r.chords.empty()),
       DataError, where, ": give 'plan' (a plan file) or bpm / key / meter / chords, not both");

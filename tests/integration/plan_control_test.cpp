@@ -19,6 +19,7 @@
 
 #include "mudit/diffusion/interpolant.h"
 #include "mudit/diffusion/samplers.h"
+#include "mudit/eval/plan_scores.h"
 #include "mudit/generation/plan.h"
 #include "mudit/models/dit.h"
 
@@ -72,25 +73,6 @@ std::vector<double> onsets(const torch::Tensor& z) {
     if (c > 0.5 && c >= l && c > r) out.push_back((k + 0.5) / (kSlots * kRate));
   }
   return out;
-}
-
-// Beat F-measure at ±70 ms (each reference beat matched at most once).
-double f_measure(const std::vector<double>& ref, const std::vector<double>& est) {
-  if (ref.empty() || est.empty()) return 0.0;
-  std::vector<bool> used(est.size(), false);
-  int hits = 0;
-  for (double r : ref) {
-    for (size_t j = 0; j < est.size(); ++j) {
-      if (!used[j] && std::abs(est[j] - r) <= 0.07) {
-        used[j] = true;
-        ++hits;
-        break;
-      }
-    }
-  }
-  const double p = static_cast<double>(hits) / est.size(),
-               rc = static_cast<double>(hits) / ref.size();
-  return p + rc > 0 ? 2 * p * rc / (p + rc) : 0.0;
 }
 
 // Trains the tiny MuSiT (with or without the plan) and returns the mean beat F of songs
@@ -152,7 +134,8 @@ double train_and_score(bool with_plan, const Toy& train, const Toy& test, int64_
   const torch::Tensor z =
       diffusion::sample_ode(interp, field, torch::randn({m, kFrames, kChannels}), o);
   double f = 0;
-  for (int64_t i = 0; i < m; ++i) f += f_measure(test.beats[static_cast<size_t>(i)], onsets(z[i]));
+  for (int64_t i = 0; i < m; ++i)
+    f += eval::beat_f_measure(test.beats[static_cast<size_t>(i)], onsets(z[i]));
   return f / static_cast<double>(m);
 }
 
@@ -161,7 +144,7 @@ TEST(PlanControl, ATinyModelFollowsTheBeatGridItIsGiven) {
   // The scorer itself on the true latents: the ceiling is 1.
   double ceiling = 0;
   for (int64_t i = 0; i < test.latents.size(0); ++i)
-    ceiling += f_measure(test.beats[static_cast<size_t>(i)], onsets(test.latents[i]));
+    ceiling += eval::beat_f_measure(test.beats[static_cast<size_t>(i)], onsets(test.latents[i]));
   ceiling /= static_cast<double>(test.latents.size(0));
   EXPECT_GT(ceiling, 0.99);
   const auto t0 = std::chrono::steady_clock::now();
