@@ -81,7 +81,7 @@ Runner setup_plan(CLI::App& app, CommonOptions& common) {
     } else if (!f->audio.empty()) {
       const audio::Audio a = audio::read_audio(f->audio, {});
       MUDIT_CHECK(a.frames() > 0, DataError, f->audio, ": no samples");
-      plan = pipeline::plan_from_audio(a.samples, a.sample_rate);
+      plan = eval::plan_from_audio(a.samples, a.sample_rate);
     } else {
       plan = with_context(f->labels, [&] {
         return data::synth::song_plan(data::synth::labels_from_json(read_file(f->labels)));

@@ -89,17 +89,21 @@ Runner setup_sample(CLI::App& app, CommonOptions& common) {
 
 Runner setup_bundle(CLI::App& app, CommonOptions& common) {
   struct Flags {
-    std::string codec, chinmu, generator, out;
+    std::string codec, chinmu, generator, out, plan_head;
   };
   auto f = std::make_shared<Flags>();
   app.add_option("--codec", f->codec, "codec file with latent statistics")->required();
   app.add_option("--chinmu", f->chinmu, "ChinMu run or model file")->required();
   app.add_option("--generator", f->generator, "generator run or model file")->required();
   app.add_option("--out", f->out, "bundle folder to create")->required()->type_name("DIR");
+  app.add_option("--plan-head", f->plan_head,
+                 "plan head (mudit fit-plan-head): tempo, meter and key for descriptions that "
+                 "state none")
+      ->type_name("FILE");
   add_common_options(app, common);
   return [&common, f] {
     apply_common_options(common);
-    pipeline::make_bundle(f->codec, f->chinmu, f->generator, f->out);
+    pipeline::make_bundle(f->codec, f->chinmu, f->generator, f->out, f->plan_head);
     log::info("bundle -> ", f->out);
     return kOk;
   };

@@ -30,6 +30,7 @@ Runner setup_plan(CLI::App& app, CommonOptions& common);
 Runner setup_bundle(CLI::App& app, CommonOptions& common);  // in cmd_sample.cpp
 Runner setup_eval(CLI::App& app, CommonOptions& common);
 Runner setup_fit_instruments(CLI::App& app, CommonOptions& common);
+Runner setup_fit_plan_head(CLI::App& app, CommonOptions& common);
 Runner setup_index(CLI::App& app, CommonOptions& common);   // in cmd_index.cpp
 Runner setup_search(CLI::App& app, CommonOptions& common);  // in cmd_index.cpp
 Runner setup_serve(CLI::App& app, CommonOptions& common);   // in cmd_serve.cpp

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
        mudit::cli::setup_eval},
       {"fit-instruments", "an instrument-presence probe from labelled songs (for mudit eval)",
        mudit::cli::setup_fit_instruments},
+      {"fit-plan-head", "the plan head: tempo, meter and key from description embeddings",
+       mudit::cli::setup_fit_plan_head},
       {"index", "build a FAISS index of songs (ChinMu audio and lyric embeddings)",
        mudit::cli::setup_index},
       {"search", "query an index by description or lyrics (JSON lines)", mudit::cli::setup_search},

@@ -24,8 +24,10 @@
 #include "mudit/eval/fad.h"
 #include "mudit/eval/instruments.h"
 #include "mudit/eval/lyric_score.h"
+#include "mudit/eval/plan_scores.h"
 #include "mudit/eval/reconstruction.h"
 #include "mudit/eval/report.h"
+#include "mudit/generation/plan_file.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/model_files.h"
 #include "mudit/text/g2p.h"
@@ -36,8 +38,8 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> names = {"control", "saa",  "ara",           "fad",
-                                                 "lyrics",  "tags", "reconstruction"};
+  static const std::vector<std::string> names = {
+      "control", "saa", "ara", "fad", "lyrics", "tags", "reconstruction", "plan"};
   return names;
 }
 
@@ -52,6 +54,7 @@ struct Reference {
   std::string lyrics;
   std::vector<std::string> professional, amateur;
   std::optional<ControlTarget> target;
+  std::optional<generation::MusicalPlan> labels;  // a synthetic song's (labels.json beside it)
   data::TagMap amateur_tags, professional_tags;
 };
 
@@ -62,7 +65,9 @@ struct Song {
   std::string lyrics;
   bool has_prompt = false;  // a sidecar said what the prompt was
   bool style = false;       // conditioned on a reference song's audio instead of a description
-  data::TagMap tags;        // from --tags
+  std::optional<generation::MusicalPlan> plan;  // the plan it was generated from (a group at least)
+  bool plan_requested = false;                  // some of it came from the request
+  data::TagMap tags;                            // from --tags
   int ref = -1;
   std::string register_ = "unknown";
 };
@@ -96,6 +101,13 @@ std::vector<Song> read_generated(const fs::path& dir) {
       s.style = !r.value("style", "").empty();
       s.lyrics = r.value("lyrics", "");
       s.has_prompt = true;
+      if (j.contains("plan") && j["plan"].is_object() && !j["plan"].contains("unused")) {
+        generation::MusicalPlan p = with_context(sidecar.string() + ": 'plan'", [&] {
+          return generation::plan_from_json(j["plan"].dump());
+        });
+        for (const std::string& src : p.source) s.plan_requested |= src == "request";
+        if (p.has_beats() || p.has_chords() || p.has_key) s.plan = std::move(p);
+      }
     }
     const fs::path txt = fs::path(f).replace_extension(".txt");
     if (fs::exists(txt)) s.lyrics = read_file(txt);
@@ -112,7 +124,13 @@ std::vector<Reference> read_references(const fs::path& path) {
       if (e.is_regular_file() && is_audio(e.path())) files.push_back(e.path());
     }
     std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) refs.push_back({f.stem().string(), f});
+    for (const fs::path& f : files) {
+      Reference r;
+      r.id = f.stem().string();
+      r.audio = f;
+      r.labels = plan_from_labels_beside(f);
+      refs.push_back(std::move(r));
+    }
   } else {
     for (const data::ManifestEntry& e : data::read_manifest(path)) {
       Reference r;
@@ -122,6 +140,7 @@ std::vector<Reference> read_references(const fs::path& path) {
       for (const auto& d : e.professional) r.professional.push_back(d.text);
       for (const auto& d : e.amateur) r.amateur.push_back(d.text);
       r.target = ControlTarget::from_meta(e.meta);
+      r.labels = plan_from_labels_beside(r.audio);
       r.amateur_tags = e.amateur_tags;
       r.professional_tags = e.professional_tags;
       refs.push_back(std::move(r));
@@ -176,7 +195,7 @@ void pair(std::vector<Song>& songs, const std::vector<Reference>& refs) {
     if (s.style) {
       s.register_ = "style";
     } else if (s.description.empty()) {
-      s.register_ = "none";
+      s.register_ = s.plan_requested ? "plan" : "none";
     } else if (s.ref >= 0) {
       const Reference& r = refs[s.ref];
       const auto has = [&](const std::vector<std::string>& v) {
@@ -231,7 +250,13 @@ std::vector<std::string> choose_metrics(const EvalOptions& o, const std::vector<
       });
   const bool chinmu = !o.chinmu.empty();
   const bool text_tower = chinmu || !o.text_tower.empty();
+  const bool plans = std::any_of(songs.begin(), songs.end(), [&](const Song& s) {
+    return s.plan || (s.ref >= 0 && refs[s.ref].labels);
+  });
   const std::map<std::string, std::string> missing = {
+      {"plan", plans ? ""
+                     : "no generated song has a plan in its sidecar or pairs with a "
+                       "reference that has labels.json"},
       {"control",
        targets ? "" : "no generated song pairs with a reference that has tempo/key labels"},
       {"saa", chinmu ? "" : "needs --chinmu"},
@@ -345,6 +370,8 @@ std::string evaluate(const EvalOptions& o) {
 
   ordered_json per_song = ordered_json::array();
   std::map<std::string, ControlSummary> control;
+  // register -> against the plan given / the reference's labels
+  std::map<std::string, std::map<std::string, PlanScoreSummary>> plan_scores;
   std::map<std::string, std::map<std::string, std::vector<double>>> saa;  // register -> kind
   std::vector<double> ara;
   std::map<std::string, std::vector<double>> lyric_parts;
@@ -384,6 +411,27 @@ std::string evaluate(const EvalOptions& o) {
                               : ref->target->mode;
       row["tempo_8"] = h.tempo_8;
       row["key_hit"] = h.key;
+    }
+    if (on("plan")) {
+      const auto score = [&](const char* against, const generation::MusicalPlan& want) {
+        const PlanScores ps = score_plan(want, plan_from_audio(g.mono, rate, want.beats_per_bar));
+        plan_scores[s.register_][against].add(ps);
+        auto& r = row[std::string("plan_") + against];
+        if (ps.has_beats) {
+          r["beat_f"] = ps.beat_f;
+          r["tempo_8"] = ps.tempo_8;
+        }
+        if (ps.bars > 0) {
+          r["chord_bars"] = ps.bars;
+          r["chord_bars_right"] = ps.bars_right;
+        }
+        if (ps.has_key) {
+          r["key"] = ps.key;
+          r["key_weighted"] = ps.key_weighted;
+        }
+      };
+      if (s.plan) score("given", *s.plan);
+      if (ref && ref->labels) score("labels", *ref->labels);
     }
     if (on("saa")) {
       const at::Tensor song = ChinMuImpl::song_embedding(g.windows);
@@ -495,6 +543,30 @@ std::string evaluate(const EvalOptions& o) {
       }
     }
     tables.push_back(std::move(t));
+  }
+  if (on("plan")) {
+    const std::map<std::string, std::string> titles = {
+        {"given", "Plan following by prompt register: against the plan each song was given"},
+        {"labels", "Plan following by prompt register: against the reference song's labels"}};
+    for (const auto& [against, title] : titles) {
+      ReportTable t{title,
+                    {"register", "songs", "beat F (±70 ms)", "tempo ±8 %", "chord per bar", "key",
+                     "key (weighted)"}};
+      for (auto& [reg, by] : plan_scores) {
+        const auto it = by.find(against);
+        if (it == by.end()) continue;
+        PlanScoreSummary& c = it->second;
+        c.finish();
+        for (const auto& [k, v] : c.to_map()) groups[reg]["plan_" + against][k] = v;
+        const auto cell = [](double v, int64_t n) {
+          return n > 0 ? fmt(v) + " (" + std::to_string(n) + ")" : std::string();
+        };
+        t.rows.push_back({reg, std::to_string(c.songs), cell(c.beat_f, c.beat_songs),
+                          cell(c.tempo_8, c.beat_songs), cell(c.chord_bar_accuracy, c.bars),
+                          cell(c.key, c.key_songs), cell(c.key_weighted, c.key_songs)});
+      }
+      if (!t.rows.empty()) tables.push_back(std::move(t));
+    }
   }
   if (on("saa")) {
     ReportTable t{"Semantic audio alignment (ChinMu cosine) by prompt register",

@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/optim/lbfgs.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -16,6 +15,7 @@
 #include "mudit/core/error.h"
 #include "mudit/core/log.h"
 #include "mudit/data/manifest.h"
+#include "mudit/nn/linear_probe.h"
 
 namespace mudit::eval {
 namespace fs = std::filesystem;
@@ -137,40 +137,25 @@ InstrumentProbe fit_instrument_probe(const at::Tensor& features,
   config.families = kept;
   config.features = features.size(1);
   InstrumentProbe probe(config);
-  const at::Tensor x = features.to(at::kFloat).cpu();
-  const at::Tensor mean = x.mean(0);
-  const at::Tensor scale = x.std(0, /*unbiased=*/false).clamp_min(1e-4);
-  const at::Tensor xs = (x - mean) / scale;
+  const nn::Standardizer st = nn::fit_standardizer(features);
+  const at::Tensor xs = st.apply(features.to(at::kFloat).cpu());
   const at::Tensor y = targets(families, kept);
   // Class balance: each family's songs with it weigh 1/2 in total, those without it 1/2.
   const at::Tensor pos = y.sum(0);
   const at::Tensor w = at::where(y > 0.5, 0.5 / pos, 0.5 / (static_cast<double>(n) - pos));
 
   torch::nn::Linear& lin = InstrumentProbeAccess::classifier(*probe);
-  {
-    torch::NoGradGuard no_grad;
-    lin->weight.zero_();
-    lin->bias.zero_();
-  }
-  torch::optim::LBFGS opt(lin->parameters(), torch::optim::LBFGSOptions(1.0)
-                                                 .max_iter(options.max_iterations)
-                                                 .tolerance_grad(1e-9)
-                                                 .tolerance_change(1e-12)
-                                                 .history_size(20)
-                                                 .line_search_fn("strong_wolfe"));
-  double final_loss = 0;
-  opt.step([&] {
-    opt.zero_grad();
-    const at::Tensor logits = lin->forward(xs);
-    const at::Tensor bce =
-        at::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::None);
-    at::Tensor loss = (w * bce).sum() + 0.5 * options.l2 * lin->weight.pow(2).sum();
-    loss.backward();
-    final_loss = loss.item<double>();
-    return loss;
-  });
-  InstrumentProbeAccess::mean(*probe).copy_(mean);
-  InstrumentProbeAccess::scale(*probe).copy_(scale);
+  const double final_loss = nn::fit_linear_lbfgs(
+      lin,
+      [&] {
+        const at::Tensor logits = lin->forward(xs);
+        const at::Tensor bce =
+            at::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::None);
+        return (w * bce).sum() + 0.5 * options.l2 * lin->weight.pow(2).sum();
+      },
+      options.max_iterations);
+  InstrumentProbeAccess::mean(*probe).copy_(st.mean);
+  InstrumentProbeAccess::scale(*probe).copy_(st.scale);
   probe->eval();
   log::info("instrument probe: ", kept.size(), " families on ", n, " songs, ", config.features,
             " features; loss ", final_loss);

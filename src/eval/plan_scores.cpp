@@ -1,9 +1,18 @@
 #include "mudit/eval/plan_scores.h"
 
+#include <ATen/ATen.h>
+
+#include <algorithm>
 #include <cmath>
+
+#include "mudit/audio/analysis.h"
+#include "mudit/core/error.h"
+#include "mudit/core/fs.h"
+#include "mudit/data/synth.h"
 
 namespace mudit::eval {
 
+namespace fs = std::filesystem;
 using generation::MusicalPlan;
 using generation::PlanChord;
 using generation::PlanKey;
@@ -119,6 +128,53 @@ std::map<std::string, double> PlanScoreSummary::to_map() const {
           {"key_songs", static_cast<double>(key_songs)},
           {"key", key},
           {"key_weighted", key_weighted}};
+}
+
+MusicalPlan plan_from_audio(const at::Tensor& audio, int64_t sample_rate, int beats_per_bar) {
+  MUDIT_CHECK(audio.dim() == 1 || audio.dim() == 2, ShapeError,
+              "plan: expected audio [C, T] or [T], got ", audio.sizes());
+  const at::Tensor mono = (audio.dim() == 2 ? audio.mean(0) : audio).to(at::kFloat).cpu();  // [T]
+  MusicalPlan p;
+  p.duration = static_cast<double>(mono.size(0)) / static_cast<double>(sample_rate);
+  if (p.duration >= kMinPlanSeconds) {
+    const BeatEstimate beat = estimate_beats(mono, sample_rate)[0];
+    generation::set_beat_grid(p, beat.bpm, beats_per_bar, beat.first_beat);
+    p.first_downbeat = estimate_downbeat_offset(mono, sample_rate, p.beats, beats_per_bar);
+    // One chord per bar, bars from the first downbeat (the beats before it: one more span).
+    std::vector<double> bounds;
+    if (p.first_downbeat > 0) bounds.push_back(p.beats.front());
+    for (size_t k = static_cast<size_t>(p.first_downbeat); k < p.beats.size();
+         k += static_cast<size_t>(beats_per_bar))
+      bounds.push_back(p.beats[k]);
+    bounds.push_back(p.duration);
+    const std::vector<ChordEstimate> chords = estimate_chords(mono, sample_rate, bounds);
+    for (size_t i = 0; i < chords.size(); ++i) {
+      generation::PlanChord c;
+      c.root = chords[i].root;
+      if (c.root >= 0)
+        for (int iv : {0, chords[i].minor ? 3 : 4, 7})
+          c.tones[static_cast<size_t>((c.root + iv) % 12)] = true;
+      c.symbol = generation::chord_symbol(c);
+      c.start = bounds[i];
+      p.chords.push_back(c);
+    }
+    p.chords_end = p.duration;
+    p.meter = beats_per_bar == 4 ? "4/4" : beats_per_bar == 3 ? "3/4" : "";
+    p.source[0] = p.source[1] = "audio";
+  }
+  const KeyEstimate key = estimate_key(mono, sample_rate)[0];
+  p.has_key = true;
+  p.key = {key.tonic, key.minor};
+  p.source[2] = "audio";
+  return p;
+}
+
+std::optional<MusicalPlan> plan_from_labels_beside(const std::filesystem::path& audio) {
+  const fs::path labels = audio.parent_path() / "labels.json";
+  if (!fs::exists(labels)) return std::nullopt;
+  return with_context("reading '" + labels.string() + "'", [&] {
+    return data::synth::song_plan(data::synth::labels_from_json(read_file(labels)));
+  });
 }
 
 }  // namespace mudit::eval

@@ -3,8 +3,10 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "mudit/audio/io.h"
@@ -15,6 +17,7 @@
 #include "mudit/diffusion/ddpm.h"
 #include "mudit/diffusion/guidance.h"
 #include "mudit/diffusion/samplers.h"
+#include "mudit/eval/plan_scores.h"
 #include "mudit/generation/plan_file.h"
 #include "mudit/generation/plan_text.h"
 #include "mudit/models/model_files.h"
@@ -35,12 +38,14 @@ struct BundleFiles {
   std::string chinmu = "chinmu.safetensors";
   std::string generator = "generator.safetensors";
   std::string phonemes = "phonemes.txt";
+  std::string plan_head;  ///< optional: "" when the bundle has none
   template <class V>
   void visit(V& v) {
     v("codec", codec);
     v("chinmu", chinmu);
     v("generator", generator);
     v("phonemes", phonemes);
+    v("plan_head", plan_head);
   }
   void validate() const {}
 };
@@ -163,7 +168,9 @@ std::string SongRequest::to_json() const {
   return j.dump();
 }
 
-generation::MusicalPlan request_plan(const SongRequest& r, double duration, double latent_rate) {
+generation::MusicalPlan request_plan(const SongRequest& r, double duration, double latent_rate,
+                                     const generation::PlanFacts* guess,
+                                     const generation::MusicalPlan* reference) {
   using generation::MusicalPlan;
   if (!r.plan.empty()) {
     MusicalPlan p = with_context("'" + r.plan + "'", [&] {
@@ -178,26 +185,49 @@ generation::MusicalPlan request_plan(const SongRequest& r, double duration, doub
       r.description.empty() ? generation::PlanHints{} : generation::parse_plan_hints(r.description);
   MusicalPlan p;
   p.duration = duration;
-  const double quarter_bpm = r.bpm > 0 ? r.bpm : h.bpm;
-  if (quarter_bpm > 0) {
-    p.meter = !r.meter.empty() ? r.meter : !h.meter.empty() ? h.meter : "4/4";
-    generation::set_beat_grid(p, generation::felt_bpm(quarter_bpm, p.meter),
-                              generation::beats_per_bar(p.meter));
-    p.source[0] = r.bpm > 0 ? "request" : "description";
-    if (!r.chords.empty()) {
-      generation::set_chords_per_bar(p, r.chords);
-      p.source[1] = "request";
+  if (r.bpm == 0 && reference != nullptr && reference->has_beats()) {
+    // An edit keeps its reference's beats (continued at its tempo) and chords.
+    p.meter = reference->meter;
+    generation::set_beat_grid(p, reference->bpm, reference->beats_per_bar,
+                              reference->beats.front());
+    p.first_downbeat = std::min(reference->first_downbeat,
+                                static_cast<int>(std::max<size_t>(p.beats.size(), 1) - 1));
+    p.source[0] = "reference";
+    for (const generation::PlanChord& c : reference->chords)
+      if (c.start < duration) p.chords.push_back(c);
+    p.chords_end = std::min(reference->chords_end, duration);
+    if (!p.chords.empty()) p.source[1] = "reference";
+  } else {
+    const bool head_tempo = guess != nullptr && guess->bpm > 0;
+    const double quarter_bpm = r.bpm > 0 ? r.bpm : h.bpm > 0 ? h.bpm : head_tempo ? guess->bpm : 0;
+    if (quarter_bpm > 0) {
+      p.meter = !r.meter.empty()                            ? r.meter
+                : !h.meter.empty()                          ? h.meter
+                : guess != nullptr && !guess->meter.empty() ? guess->meter
+                                                            : "4/4";
+      generation::set_beat_grid(p, generation::felt_bpm(quarter_bpm, p.meter),
+                                generation::beats_per_bar(p.meter));
+      p.source[0] = r.bpm > 0 ? "request" : h.bpm > 0 ? "description" : "head";
+      if (!r.chords.empty()) {
+        generation::set_chords_per_bar(p, r.chords);
+        p.source[1] = "request";
+      }
     }
   }
   if (!r.key.empty()) {
     p.key = generation::parse_key(r.key);
-    p.has_key = true;
     p.source[2] = "request";
+  } else if (reference != nullptr && reference->has_key) {
+    p.key = reference->key;
+    p.source[2] = "reference";
   } else if (h.has_key) {
     p.key = h.key;
-    p.has_key = true;
     p.source[2] = "description";
+  } else if (guess != nullptr && guess->has_key) {
+    p.key = guess->key;
+    p.source[2] = "head";
   }
+  p.has_key = !p.source[2].empty();
   return p;
 }
 
@@ -231,14 +261,23 @@ Bundle load_bundle(const fs::path& dir, c10::Device device) {
     b.vocab = text::PhonemeVocab::load((dir / files.phonemes).string());
     MUDIT_CHECK(b.vocab.vocab_size() <= dc.lyric_vocab, ConfigError, "the phoneme vocabulary has ",
                 b.vocab.vocab_size(), " tokens, the generator ", dc.lyric_vocab);
+    if (!files.plan_head.empty()) {
+      b.plan_head = generation::load_plan_head(dir / files.plan_head);
+      MUDIT_CHECK(b.plan_head->config().embed_dim == b.chinmu->config().embed_dim, ConfigError,
+                  "the plan head reads ", b.plan_head->config().embed_dim,
+                  "-d embeddings, ChinMu gives ", b.chinmu->config().embed_dim);
+    }
     return b;
   });
 }
 
 void make_bundle(const fs::path& codec, const fs::path& chinmu, const fs::path& generator,
-                 const fs::path& out) {
+                 const fs::path& out, const fs::path& plan_head) {
   MUDIT_CHECK(!fs::exists(out / "pipeline.yaml"), IoError, out.string(),
               " already holds a bundle (pipeline.yaml)");
+  // The optional piece first: a wrong --plan-head is named before the others are read.
+  MUDIT_CHECK(plan_head.empty() || read_model_meta(plan_head).arch == "plan_head", ConfigError,
+              plan_head.string(), " is not a plan head (mudit fit-plan-head makes one)");
   const fs::path c = resolve_model_file(codec), m = resolve_model_file(chinmu),
                  g = resolve_model_file(generator);
   MUDIT_CHECK(read_model_meta(c).arch == "codec", ConfigError, c.string(),
@@ -247,6 +286,7 @@ void make_bundle(const fs::path& codec, const fs::path& chinmu, const fs::path& 
   MUDIT_CHECK(read_model_meta(g).arch == "generator", ConfigError, g.string(),
               " is not a generator");
   fs::create_directories(out);
+  if (!plan_head.empty()) write_file_atomic(out / "plan_head.safetensors", read_file(plan_head));
   for (const auto& [from, name] :
        {std::pair{c, "codec.safetensors"}, std::pair{m, "chinmu.safetensors"}}) {
     write_file_atomic(out / name, read_file(from));
@@ -263,7 +303,8 @@ void make_bundle(const fs::path& codec, const fs::path& chinmu, const fs::path& 
   text::PhonemeVocab(gc.dit.lyric_vocab >= 143).save((out / "phonemes.txt").string());
   write_file_atomic(out / "pipeline.yaml",
                     "codec: codec.safetensors\nchinmu: chinmu.safetensors\n"
-                    "generator: generator.safetensors\nphonemes: phonemes.txt\n");
+                    "generator: generator.safetensors\nphonemes: phonemes.txt\n" +
+                        std::string(plan_head.empty() ? "" : "plan_head: plan_head.safetensors\n"));
 }
 
 Song generate(Bundle& b, const SongRequest& r) {
@@ -275,8 +316,11 @@ Song generate(Bundle& b, const SongRequest& r) {
   int64_t frames = std::max<int64_t>(1, std::llround(r.duration * b.codec->latent_rate()));
 
   DiTInputs base;
-  if (gc.condition != "none" && !r.description.empty())
-    base.cond = b.chinmu->embed_texts({r.description}).to(dev);  // [1, E]
+  // The description's embedding: the condition, and what the plan head reads.
+  at::Tensor text_embedding;
+  if (!r.description.empty() && (gc.condition != "none" || b.plan_head))
+    text_embedding = b.chinmu->embed_texts({r.description}).to(dev);  // [1, E]
+  if (gc.condition != "none" && !r.description.empty()) base.cond = text_embedding;
   if (gc.condition != "none" && !r.style.empty()) {
     audio::AudioReadOptions ro;
     ro.sample_rate = static_cast<int>(b.chinmu->config().audio.mel.sample_rate);
@@ -293,14 +337,16 @@ Song generate(Bundle& b, const SongRequest& r) {
     if (!ids.empty()) base.lyrics = at::tensor(ids, at::kLong).unsqueeze(0).to(dev);  // [1, L]
   }
 
-  // The reference of an edit, as normalised latents.
+  // The reference of an edit, as normalised latents, and its plan (beats, chords, key).
   at::Tensor ref;
+  std::optional<generation::MusicalPlan> reference_plan;
   if (!r.edit.empty()) {
     audio::AudioReadOptions ro;
     ro.sample_rate = static_cast<int>(b.codec->sample_rate());
     ro.channels = static_cast<int>(b.codec->channels());
     const audio::Audio a = audio::read_audio(r.reference, ro);
     ref = b.codec->normalize(encode_chunked(*b.codec, a.samples)).to(dev);  // [T_ref, D]
+    reference_plan = eval::plan_from_audio(a.samples, a.sample_rate);
     if (r.edit == "repaint" || r.edit == "audio2audio") frames = ref.size(0);
   }
   MUDIT_CHECK(frames <= gc.dit.max_frames, ConfigError, "a song of ", frames,
@@ -308,8 +354,11 @@ Song generate(Bundle& b, const SongRequest& r) {
               gc.dit.max_frames / b.codec->latent_rate(), " s)");
   // The musical plan, per latent frame.
   Song song;
+  std::optional<generation::PlanFacts> guess;
+  if (b.plan_head && text_embedding.defined()) guess = b.plan_head->read(text_embedding)[0];
   song.plan =
-      request_plan(r, static_cast<double>(frames) / b.codec->latent_rate(), b.codec->latent_rate());
+      request_plan(r, static_cast<double>(frames) / b.codec->latent_rate(), b.codec->latent_rate(),
+                   guess ? &*guess : nullptr, reference_plan ? &*reference_plan : nullptr);
   const bool planned = gc.dit.plan_slots > 0 &&
                        (song.plan.has_beats() || song.plan.has_chords() || song.plan.has_key);
   if (planned)

@@ -3,6 +3,9 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <cmath>
+#include <nlohmann/json.hpp>
+
 #include "mudit/audio/analysis.h"
 #include "mudit/audio/io.h"
 #include "mudit/core/error.h"
@@ -10,71 +13,26 @@
 #include "mudit/data/manifest.h"
 #include "mudit/data/synth.h"
 #include "mudit/eval/plan_scores.h"
+#include "mudit/generation/plan_text.h"
 #include "mudit/models/model_files.h"
+#include "mudit/pipeline/generate.h"
 
 namespace mudit::pipeline {
 
 namespace fs = std::filesystem;
 using generation::MusicalPlan;
 
-MusicalPlan plan_from_audio(const at::Tensor& audio, int64_t sample_rate, int beats_per_bar) {
-  MUDIT_CHECK(audio.dim() == 1 || audio.dim() == 2, ShapeError,
-              "plan: expected audio [C, T] or [T], got ", audio.sizes());
-  const at::Tensor mono = (audio.dim() == 2 ? audio.mean(0) : audio).to(at::kFloat).cpu();  // [T]
-  MusicalPlan p;
-  p.duration = static_cast<double>(mono.size(0)) / static_cast<double>(sample_rate);
-  if (p.duration >= kMinPlanSeconds) {
-    const BeatEstimate beat = estimate_beats(mono, sample_rate)[0];
-    generation::set_beat_grid(p, beat.bpm, beats_per_bar, beat.first_beat);
-    p.first_downbeat = estimate_downbeat_offset(mono, sample_rate, p.beats, beats_per_bar);
-    // One chord per bar, bars from the first downbeat (the beats before it: one more span).
-    std::vector<double> bounds;
-    if (p.first_downbeat > 0) bounds.push_back(p.beats.front());
-    for (size_t k = static_cast<size_t>(p.first_downbeat); k < p.beats.size();
-         k += static_cast<size_t>(beats_per_bar))
-      bounds.push_back(p.beats[k]);
-    bounds.push_back(p.duration);
-    const std::vector<ChordEstimate> chords = estimate_chords(mono, sample_rate, bounds);
-    for (size_t i = 0; i < chords.size(); ++i) {
-      generation::PlanChord c;
-      c.root = chords[i].root;
-      if (c.root >= 0)
-        for (int iv : {0, chords[i].minor ? 3 : 4, 7})
-          c.tones[static_cast<size_t>((c.root + iv) % 12)] = true;
-      c.symbol = generation::chord_symbol(c);
-      c.start = bounds[i];
-      p.chords.push_back(c);
-    }
-    p.chords_end = p.duration;
-    p.meter = beats_per_bar == 4 ? "4/4" : beats_per_bar == 3 ? "3/4" : "";
-    p.source[0] = p.source[1] = "audio";
-  }
-  const KeyEstimate key = estimate_key(mono, sample_rate)[0];
-  p.has_key = true;
-  p.key = {key.tonic, key.minor};
-  p.source[2] = "audio";
-  return p;
-}
-
-std::optional<MusicalPlan> plan_from_labels_beside(const fs::path& audio) {
-  const fs::path labels = audio.parent_path() / "labels.json";
-  if (!fs::exists(labels)) return std::nullopt;
-  return with_context("reading '" + labels.string() + "'", [&] {
-    return data::synth::song_plan(data::synth::labels_from_json(read_file(labels)));
-  });
-}
-
 MusicalPlan song_plan(const std::string& mode, const fs::path& audio_file, const at::Tensor& audio,
                       int64_t sample_rate) {
   MUDIT_CHECK(mode == "auto" || mode == "labels" || mode == "audio", ConfigError,
               "plan source must be auto, labels, audio or none, got '", mode, "'");
   if (mode != "audio") {
-    if (auto p = plan_from_labels_beside(audio_file)) return *p;
+    if (auto p = eval::plan_from_labels_beside(audio_file)) return *p;
     MUDIT_CHECK(
         mode == "auto", DataError, audio_file.string(),
         ": no labels.json beside it (plan source 'labels'); use --plan-source auto or audio");
   }
-  return plan_from_audio(audio, sample_rate);
+  return eval::plan_from_audio(audio, sample_rate);
 }
 
 PlanSourceScores score_plan_sources(const fs::path& manifest, const std::string& split,
@@ -97,7 +55,7 @@ PlanSourceScores score_plan_sources(const fs::path& manifest, const std::string&
   int64_t done = 0;
   for (const auto& e : songs) {
     const fs::path file = data::resolve_audio(e, manifest);
-    const auto reference = plan_from_labels_beside(file);
+    const auto reference = eval::plan_from_labels_beside(file);
     if (!reference) {
       ++out.skipped;
     } else {
@@ -107,12 +65,12 @@ PlanSourceScores score_plan_sources(const fs::path& manifest, const std::string&
         ro.channels = static_cast<int>(codec->channels());
       }
       const audio::Audio a = audio::read_audio(file, ro);
-      audio.add(eval::score_plan(*reference, plan_from_audio(a.samples, a.sample_rate)));
+      audio.add(eval::score_plan(*reference, eval::plan_from_audio(a.samples, a.sample_rate)));
       if (codec) {
         const at::Tensor z = encode_chunked(*codec, a.samples);  // [T', D]
         at::Tensor back = decode_chunked(*codec, z);             // [C, T'']
         back = back.narrow(-1, 0, std::min(back.size(-1), a.samples.size(-1)));
-        round_trip.add(eval::score_plan(*reference, plan_from_audio(back, a.sample_rate)));
+        round_trip.add(eval::score_plan(*reference, eval::plan_from_audio(back, a.sample_rate)));
       }
     }
     if (progress) progress(++done, static_cast<int64_t>(songs.size()));
@@ -122,6 +80,99 @@ PlanSourceScores score_plan_sources(const fs::path& manifest, const std::string&
   if (codec) {
     round_trip.finish();
     out.round_trip = round_trip.to_map();
+  }
+  return out;
+}
+
+DescribedSongs read_described_songs(const fs::path& manifest, int64_t max_songs) {
+  DescribedSongs out;
+  for (const data::ManifestEntry& e : data::read_manifest(manifest)) {
+    if (max_songs > 0 && static_cast<int64_t>(out.ids.size()) >= max_songs) break;
+    const auto meta = nlohmann::json::parse(e.meta, nullptr, false);
+    const bool labelled = meta.is_object() && meta.contains("bpm") && meta["bpm"].is_number() &&
+                          meta.contains("meter") && meta["meter"].is_string() &&
+                          meta.contains("key") && meta["key"].is_string();
+    if (!labelled || (e.amateur.empty() && e.professional.empty())) {
+      ++out.skipped;
+      continue;
+    }
+    generation::PlanFacts f;
+    with_context(manifest.string() + ": " + e.id + ": meta", [&] {
+      f.bpm = meta["bpm"].get<double>();
+      f.meter = meta["meter"].get<std::string>();
+      generation::beats_per_bar(f.meter);  // DataError for a meter the plan cannot hold
+      f.key = generation::parse_key(meta["key"].get<std::string>());
+    });
+    f.has_key = true;
+    f.key_probability = 1;
+    const auto song = static_cast<int64_t>(out.ids.size());
+    out.ids.push_back(e.id);
+    for (const auto& [reg, list] :
+         {std::pair{"amateur", &e.amateur}, std::pair{"professional", &e.professional}}) {
+      for (const data::Description& d : *list) {
+        out.texts.push_back(d.text);
+        out.registers.emplace_back(reg);
+        out.facts.push_back(f);
+        out.songs.push_back(song);
+      }
+    }
+  }
+  MUDIT_CHECK(!out.texts.empty(), DataError, manifest.string(),
+              ": no described song has a tempo, meter and key in its meta");
+  return out;
+}
+
+at::Tensor embed_descriptions(ChinMu& chinmu, const std::vector<std::string>& texts) {
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> parts;
+  for (size_t i = 0; i < texts.size(); i += 256) {
+    const std::vector<std::string> batch(
+        texts.begin() + static_cast<std::ptrdiff_t>(i),
+        texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), i + 256)));
+    parts.push_back(chinmu->embed_texts(batch).cpu());
+  }
+  return at::cat(parts);
+}
+
+std::map<std::string, DescriptionPlanScores> score_description_plans(
+    const DescribedSongs& songs, const std::vector<generation::PlanFacts>& guesses) {
+  MUDIT_CHECK(guesses.empty() || guesses.size() == songs.texts.size(), ShapeError,
+              "plan scores: ", guesses.size(), " guesses for ", songs.texts.size(),
+              " descriptions");
+  std::map<std::string, DescriptionPlanScores> out;
+  for (size_t i = 0; i < songs.texts.size(); ++i) {
+    SongRequest r;
+    r.description = songs.texts[i];
+    const generation::PlanFacts& truth = songs.facts[i];
+    const double duration = 10;  // a grid's tempo and meter do not depend on it
+    const MusicalPlan p = request_plan(r, duration, 0, guesses.empty() ? nullptr : &guesses[i]);
+    const double felt = generation::felt_bpm(truth.bpm, truth.meter);
+    const bool has_tempo = p.has_beats();
+    const bool stated = !p.source[0].empty() && p.source[0] != "head";
+    for (const std::string& reg : {songs.registers[i], std::string("all")}) {
+      DescriptionPlanScores& s = out[reg];
+      ++s.descriptions;
+      s.tempo += has_tempo && std::abs(p.bpm - felt) <= 0.08 * felt;
+      if (felt < 90 || felt >= 120) {
+        ++s.class_items;
+        s.tempo_class += has_tempo && ((p.bpm >= 105) == (felt >= 120));
+      }
+      s.meter += has_tempo && p.meter == truth.meter;
+      s.tempo_stated += stated;
+      if (p.has_key) {
+        s.key_given += 1;
+        s.key_weighted += eval::weighted_key_score(truth.key, p.key);
+        s.key_exact += p.key.tonic == truth.key.tonic && p.key.minor == truth.key.minor;
+        s.mode += p.key.minor == truth.key.minor;
+      }
+    }
+  }
+  for (auto& [reg, s] : out) {
+    const auto n = static_cast<double>(s.descriptions);
+    for (double* v : {&s.tempo, &s.key_weighted, &s.key_exact, &s.mode, &s.meter, &s.tempo_stated,
+                      &s.key_given})
+      *v /= n;
+    if (s.class_items > 0) s.tempo_class /= static_cast<double>(s.class_items);
   }
   return out;
 }

@@ -153,6 +153,8 @@ row eval-empty-generated 3 "$o/ev2" -- eval --generated "$f/emptydir" --referenc
 row eval-unknown-metric 2 "$o/ev3" -- eval --generated "$f" --reference "$f/missing_audio.jsonl" --out "$o/ev3" --metrics colour
 # fit-instruments / index / search / serve / passwd / bundle
 row fit-instruments-bad-manifest 3 "$o/fi.safetensors" -- fit-instruments --manifest "$f/not_json.jsonl" --out "$o/fi.safetensors"
+row fit-plan-head-bad-manifest 3 "$o/ph.safetensors" -- fit-plan-head --manifest "$f/not_json.jsonl" --chinmu "$f/nope" --out "$o/ph.safetensors"
+row fit-plan-head-absurd-confidence 2 "$o/ph2.safetensors" -- fit-plan-head --manifest "$f/not_json.jsonl" --chinmu "$f/nope" --out "$o/ph2.safetensors" --key-confidence 2
 row index-missing-chinmu 3 "$o/ix" -- index build --manifest "$f/missing_audio.jsonl" --chinmu "$f/nope" --out "$o/ix"
 row index-unknown-kind 2 "$o/ix2" -- index build --manifest "$f/missing_audio.jsonl" --chinmu "$f/nope" --out "$o/ix2" --set index.kind=tree
 row search-missing-index 3 - -- search --index "$f/nope" --text rock
@@ -162,6 +164,7 @@ row serve-missing-index 3 - -- serve --index "$f/nope" --port 0
 row serve-absurd-port 2 - -- serve --index "$f/nope" --port 70000
 row passwd-bad-name 2 "$o/users" -- passwd --users "$o/users" --user "a b"
 row bundle-missing-parts 3 "$o/b1" -- bundle --codec "$f/nope" --chinmu "$f/nope" --generator "$f/nope" --out "$o/b1"
+row bundle-missing-plan-head 3 "$o/b2" -- bundle --codec "$f/nope" --chinmu "$f/nope" --generator "$f/nope" --plan-head "$f/nope" --out "$o/b2"
 # launch / bench
 row launch-zero-procs 2 - -- launch -n 0 -- version
 row bench-unknown-suite 2 "$o/bench.json" -- bench colour --json "$o/bench.json"

@@ -32,7 +32,7 @@ PY
 
 check eval 0 "$MUDIT" eval --generated "$work/gen" --reference "$M" --chinmu "$work/chinmu" \
   --out "$work/eval" --log-level info
-expect_in eval "$work/err" "3 generated songs, 4 references, 3 paired; metrics control, saa, ara, fad, lyrics"
+expect_in eval "$work/err" "3 generated songs, 4 references, 3 paired; metrics control, saa, ara, fad, lyrics, plan"
 python3 - "$work/eval/metrics.json" <<'PY' || failures=$((failures + 1))
 import json, math, sys
 m = json.load(open(sys.argv[1]))
@@ -40,7 +40,10 @@ s, g, songs = m["summary"], m["groups"], m["songs"]
 problems = []
 def want(cond, what):
     if not cond: problems.append(what)
-want(m["metrics"] == ["control", "saa", "ara", "fad", "lyrics"], f'metrics {m["metrics"]}')
+want(m["metrics"] == ["control", "saa", "ara", "fad", "lyrics", "plan"], f'metrics {m["metrics"]}')
+# The references are synthetic songs with labels: the plan metric scores every song against them.
+want(all("plan_labels" in r for r in songs), "plan_labels per song")
+want(g["professional"]["plan_labels"]["songs"] == 2, "plan_labels per register")
 want(sorted(g) == ["none", "professional"], f"groups {sorted(g)}")
 want(g["professional"]["control"]["songs"] == 2, "two professional songs")
 want(all(r["register"] in ("professional", "none") for r in songs), "registers")
@@ -72,6 +75,58 @@ bad = [r["id"] for r in m["songs"] if r["reconstruction"]["mel_l1"] > 1e-6 or r[
 if bad: print("FAIL reconstruction of identical audio:", bad); sys.exit(1)
 print("ok   reconstruction of identical audio")
 PY
+
+# The plan metric: songs without a description but with a plan from the request are register
+# "plan"; a song given its own labels' plan scores the same against the plan given and against
+# its labels (the same plan, the same estimate), a song given another song's plan does not.
+mkdir -p "$work/plangen"
+python3 - "$M" "$work/plangen" "$MUDIT" <<'PY' || failures=$((failures + 1))
+import json, os, shutil, subprocess, sys
+manifest, gen, mudit = sys.argv[1], sys.argv[2], sys.argv[3]
+songs = [json.loads(l) for l in open(manifest)]
+root = os.path.dirname(manifest)
+plans = []
+for e in songs[:2]:
+    labels = os.path.join(root, os.path.dirname(e["audio"]), "labels.json")
+    out = subprocess.run([mudit, "plan", "--labels", labels, "--out", f"{gen}/{e['id']}.plan",
+                          "--log-level", "warn"], capture_output=True, text=True)
+    if out.returncode != 0: print("FAIL mudit plan --labels:", out.stderr); sys.exit(1)
+    p = json.load(open(f"{gen}/{e['id']}.plan"))
+    p["sources"] = {k: "request" for k in p["sources"]}
+    plans.append(p)
+for i, (e, plan, kind) in enumerate([(songs[0], plans[0], "own"), (songs[1], plans[0], "other")]):
+    name = f'{e["id"]}.{kind}'
+    shutil.copy(os.path.join(root, e["audio"]), f"{gen}/{name}.wav")
+    json.dump({"request": {"id": name, "lyrics": e["lyrics"]}, "plan": plan},
+              open(f"{gen}/{name}.json", "w"), ensure_ascii=False)
+PY
+rm -f "$work"/plangen/*.plan
+check eval-plan 0 "$MUDIT" eval --generated "$work/plangen" --reference "$M" --metrics plan \
+  --out "$work/planeval" --no-report-audio --log-level warn
+python3 - "$work/planeval/metrics.json" <<'PY' || failures=$((failures + 1))
+import json, sys
+m = json.load(open(sys.argv[1]))
+rows = {r["id"].split(".")[1]: r for r in m["songs"]}
+problems = []
+if sorted(m["groups"]) != ["plan"]: problems.append(f'groups {sorted(m["groups"])}')
+own, other = rows["own"], rows["other"]
+if own["plan_given"] != own["plan_labels"]: problems.append(f"own: {own}")
+if other["plan_given"] == other["plan_labels"]: problems.append(f"other: {other}")
+if "beat_f" not in own["plan_given"] or "key" not in own["plan_given"]: problems.append("groups scored")
+if m["groups"]["plan"]["plan_given"]["songs"] != 2: problems.append("two songs given plans")
+if problems: print("FAIL plan metric:", "; ".join(problems)); sys.exit(1)
+print("ok   plan metric: own", own["plan_given"], "other given", other["plan_given"])
+PY
+expect_in eval-plan "$work/planeval/report.html" "Plan following by prompt register"
+
+# The plan head: fitted on the corpus's descriptions (every song has tempo, meter and key in its
+# meta), it prints per register what the text and text + head give, and refuses a corpus
+# without those labels.
+check fit-plan-head 0 "$MUDIT" fit-plan-head --manifest "$M" --chinmu "$work/chinmu" \
+  --valid "$M" --out "$work/head.safetensors" --log-level warn
+expect_in fit-plan-head "$work/out" "valid  professional text+head"
+expect_in fit-plan-head "$work/out" "fit    amateur      text"
+[ -s "$work/head.safetensors" ] || { echo "FAIL fit-plan-head wrote no head"; failures=$((failures + 1)); }
 
 # Bad input: one error line, exit 2, nothing written.
 check unknown-metric 2 "$MUDIT" eval --generated "$work/gen" --reference "$M" --metrics fad,bogus \
@@ -120,6 +175,11 @@ check fit-no-labels 3 "$MUDIT" fit-instruments --manifest "$work/nolabels.jsonl"
 one_line_error fit-no-labels
 expect_in fit-no-labels "$work/err" "no song has instrument labels"
 absent fit-no-labels "$work/bad-probe.safetensors"
+check head-no-labels 3 "$MUDIT" fit-plan-head --manifest "$work/nolabels.jsonl" \
+  --chinmu "$work/chinmu" --out "$work/bad-head.safetensors"
+one_line_error head-no-labels
+expect_in head-no-labels "$work/err" "no described song has a tempo, meter and key"
+absent head-no-labels "$work/bad-head.safetensors"
 
 # Tags: the generated songs' tags are their references' professional tags, so a dimension with
 # one tag per song (style) scores exactly 1 over 3 pairs; the references' amateur-against-

@@ -23,6 +23,7 @@
 #include "mudit/data/synth.h"
 #include "mudit/dist/comm.h"
 #include "mudit/generation/plan.h"
+#include "mudit/generation/plan_head.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/generator.h"
 #include "mudit/models/model_files.h"
@@ -273,6 +274,37 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
                   .max()
                   .item<double>(),
               1e-3);
+    // An edit's plan is its reference's (the key at least; beats from 2.5 s of audio on).
+    EXPECT_EQ(painted.plan.source[2], "reference");
+    EXPECT_EQ(painted.plan.source[0], painted.plan.has_beats() ? "reference" : "");
+    // A plan head in the bundle gives the tempo and meter a description does not state.
+    {
+      const int64_t e = bundle.chinmu->config().embed_dim;
+      std::vector<generation::PlanFacts> facts(64);
+      for (size_t i = 0; i < facts.size(); ++i) {
+        facts[i].bpm = i % 2 ? 150 : 70;
+        facts[i].meter = "3/4";
+        facts[i].has_key = true;
+        facts[i].key.tonic = static_cast<int>(i % 12);
+      }
+      generation::PlanHead head = generation::fit_plan_head(at::randn({64, e}), facts);
+      generation::save_plan_head(dir_.path() / "head.safetensors", head);
+      const fs::path head_bundle = dir_.path() / ("bundle_head_" + objective);
+      EXPECT_THROW(pipeline::make_bundle(dir_.path() / "codec.safetensors",
+                                         dir_.path() / "chinmu.safetensors", run_dir, head_bundle,
+                                         dir_.path() / "codec.safetensors"),
+                   ConfigError);
+      pipeline::make_bundle(dir_.path() / "codec.safetensors", dir_.path() / "chinmu.safetensors",
+                            run_dir, head_bundle, dir_.path() / "head.safetensors");
+      pipeline::Bundle hb = pipeline::load_bundle(head_bundle);
+      ASSERT_TRUE(hb.plan_head);
+      pipeline::SongRequest vague = pipeline::SongRequest::from_json(
+          R"({"description": "slow and wistful", "duration": 2, "steps": 2})", "test");
+      const pipeline::Song h = pipeline::generate(hb, vague);
+      EXPECT_EQ(h.plan.source[0], "head");
+      EXPECT_EQ(h.plan.beats_per_bar, 3);
+      EXPECT_FALSE(pipeline::generate(bundle, vague).plan.has_beats());  // no head, no tempo
+    }
     // A style song is conditioned on the reference's ChinMu audio embedding: it differs from
     // the unprompted song of the same seed, and its request survives the sidecar.
     pipeline::SongRequest style = pipeline::SongRequest::from_json(

@@ -10,7 +10,8 @@
 // audio files. A generated song pairs with the reference whose id equals its name, or is the
 // longest id that its name extends after a dot ("synth_000012.amateur" → "synth_000012"). Its
 // prompt register is "style" when it was conditioned on an audio file (the request's `style`),
-// "none" without a description, "professional" / "amateur" when the description is one of its
+// "plan" without a description but with a plan from the request (bpm / key / chords / a plan
+// file), "none" with neither, "professional" / "amateur" when the description is one of its
 // reference's, else "other".
 //
 // Metrics (--metrics; default: every one the inputs allow, except `reconstruction` and `tags`):
@@ -22,6 +23,10 @@
 //   fad             FAD and FAD∞ of ChinMu window embeddings against all references; per song
 //   lyrics          the seed's lyric score of the song's lyrics against its reference's template
 //   reconstruction  mel L1, MR-STFT, SI-SDR, LSD against the paired reference (codec outputs)
+//   plan            beat F-measure, tempo within 8 %, chord per bar and key of the song's
+//                   estimated plan (eval::plan_from_audio) against the plan it was given (the
+//                   sidecar's) and against its reference's labels (a synthetic song's
+//                   labels.json), per register
 //   tags            MuChin tag similarity per dimension through a text tower (--text-tower: a
 //                   `mudit convert hf-bert` file or ChinMu; default --chinmu): the references'
 //                   amateur against their professional tags, and with --tags the generated

@@ -10,8 +10,12 @@
 //   key      exact, and MIREX's weighted score (1 same, 0.5 a fifth away in the same mode, 0.3
 //            relative, 0.2 parallel)
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,5 +51,20 @@ struct PlanScoreSummary {
   void finish();
   std::map<std::string, double> to_map() const;
 };
+
+/// The estimator: the plan of audio [C, T] or [T] at `sample_rate` (source "audio" for every
+/// group): tempo and beat phase (estimate_beats) and a grid from them, bars of `beats_per_bar`
+/// with the downbeat the low-frequency onsets point at, one chord per bar by chroma templates,
+/// the key by Krumhansl–Schmuckler with Albrecht–Shanahan profiles. Songs
+/// shorter than kMinPlanSeconds get no beats or chords, only a key.
+generation::MusicalPlan plan_from_audio(const at::Tensor& audio, int64_t sample_rate,
+                                        int beats_per_bar = 4);
+
+/// Songs shorter than this get no beat grid from audio (too few beats to estimate a tempo).
+constexpr double kMinPlanSeconds = 2.5;
+
+/// The plan of a synthetic song from the labels.json beside its audio file (source "labels"),
+/// or nullopt when there is none. Throws DataError for a labels.json that does not parse.
+std::optional<generation::MusicalPlan> plan_from_labels_beside(const std::filesystem::path& audio);
 
 }  // namespace mudit::eval

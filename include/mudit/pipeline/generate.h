@@ -2,11 +2,14 @@
 
 // Description + lyrics -> song, and the bundle it runs from. A bundle is a folder:
 //   pipeline.yaml        {codec: codec.safetensors, chinmu: chinmu.safetensors,
-//                         generator: generator.safetensors, phonemes: phonemes.txt}
+//                         generator: generator.safetensors, phonemes: phonemes.txt,
+//                         plan_head: plan_head.safetensors (or "")}
 //   codec.safetensors    a codec file with latent statistics (mudit convert codec)
 //   chinmu.safetensors   ChinMu (embeds the description)
 //   generator.safetensors a generator model file (task `generator`)
 //   phonemes.txt         the phoneme vocabulary the generator was trained with
+//   plan_head.safetensors optional: tempo, meter and key from the description's embedding
+//                         (mudit fit-plan-head), for descriptions that state none
 // `mudit bundle` assembles one; `mudit sample` generates from it.
 
 #include <ATen/core/Tensor.h>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "mudit/generation/plan.h"
+#include "mudit/generation/plan_head.h"
 #include "mudit/models/chinmu.h"
 #include "mudit/models/codec.h"
 #include "mudit/models/generator.h"
@@ -45,7 +49,8 @@ struct SongRequest {
   double plan_cfg = 3.0;   ///< musical plan guidance scale (independent of cfg)
   double cfg_rescale = 0;
   // The musical plan (mudit/generation/plan.h). Each group comes from the request when given,
-  // else from what the description states (parse_plan_hints), else it is left to the model.
+  // else from an edit's reference audio, else from what the description states
+  // (parse_plan_hints), else from the bundle's plan head, else it is left to the model.
   double bpm = 0;                   ///< quarter-note BPM, 30-300 (6/8: the eighths' quarter)
   std::string key;                  ///< "A minor", "Bb major", "降B大调", "F#m"
   std::string meter;                ///< "4/4", "3/4", "6/8", ... (default 4/4 with a tempo)
@@ -66,17 +71,23 @@ struct SongRequest {
   std::string to_json() const;
 };
 
-/// The musical plan of a request for a song of `duration` seconds (sources: "request" for the
-/// request's fields and plan file, "description" for what its description states). Groups
-/// nobody gives are absent. `latent_rate` > 0 checks a plan file's rate (DataError).
+/// The musical plan of a request for a song of `duration` seconds. Per fact, the first that
+/// gives it: the request's fields or plan file (source "request"), an edit's `reference` plan
+/// (its beats continued at its tempo, its chords and key: "reference"), what the description
+/// states ("description"), what the plan head read from the description's embedding (`guess`:
+/// "head"). Groups nobody gives are absent. `latent_rate` > 0 checks a plan file's rate
+/// (DataError).
 generation::MusicalPlan request_plan(const SongRequest& request, double duration,
-                                     double latent_rate = 0);
+                                     double latent_rate = 0,
+                                     const generation::PlanFacts* guess = nullptr,
+                                     const generation::MusicalPlan* reference = nullptr);
 
 struct Bundle {
   std::filesystem::path dir;
   Codec codec{nullptr};
   ChinMu chinmu{nullptr};
   Generator generator;
+  generation::PlanHead plan_head{nullptr};  ///< optional (plan_head.safetensors)
   text::PhonemeVocab vocab;
   text::G2P g2p;
 };
@@ -88,7 +99,8 @@ Bundle load_bundle(const std::filesystem::path& dir, c10::Device device = c10::k
 
 /// Copies the pieces into `out` and writes pipeline.yaml last. Refuses an existing bundle.
 void make_bundle(const std::filesystem::path& codec, const std::filesystem::path& chinmu,
-                 const std::filesystem::path& generator, const std::filesystem::path& out);
+                 const std::filesystem::path& generator, const std::filesystem::path& out,
+                 const std::filesystem::path& plan_head = {});
 
 struct Song {
   at::Tensor audio;    ///< [C, T] at the codec's rate

@@ -3,11 +3,11 @@
 // Where a song's musical plan comes from (mudit/generation/plan.h), besides a request or a
 // description (mudit/pipeline/generate.h):
 //   labels  the synthetic corpus's exact beats, bars, chords and key (labels.json beside the
-//           song's audio)
+//           song's audio: eval::plan_from_labels_beside)
 //   audio   analysis of the song itself, for songs without labels (MuChin, folder imports):
-//           tempo and beat phase (estimate_beats), bars of the meter's beats with the downbeat
-//           the low-frequency onsets point at, one chord per bar by chroma templates, the key
-//           by Krumhansl–Schmuckler with Albrecht–Shanahan profiles
+//           eval::plan_from_audio, the same estimator that scores generated songs
+//   head    tempo, meter and key from a description's embedding (mudit/generation/plan_head.h),
+//           fitted and scored on labelled songs' descriptions here
 // `mudit prepare` stores the plan of every song with its latents; `mudit plan` prints one.
 
 #include <ATen/core/Tensor.h>
@@ -18,22 +18,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "mudit/eval/plan_scores.h"
 #include "mudit/generation/plan.h"
+#include "mudit/generation/plan_head.h"
+#include "mudit/models/chinmu.h"
 
 namespace mudit::pipeline {
-
-/// The plan of audio [C, T] or [T] at `sample_rate` (source "audio" for every group). Songs
-/// shorter than kMinPlanSeconds get no beats or chords, only a key.
-generation::MusicalPlan plan_from_audio(const at::Tensor& audio, int64_t sample_rate,
-                                        int beats_per_bar = 4);
-
-/// Songs shorter than this get no beat grid from audio (too few beats to estimate a tempo).
-constexpr double kMinPlanSeconds = 2.5;
-
-/// The plan of a synthetic song from the labels.json beside its audio file (source "labels"),
-/// or nullopt when there is none. Throws DataError for a labels.json that does not parse.
-std::optional<generation::MusicalPlan> plan_from_labels_beside(const std::filesystem::path& audio);
 
 /// How `mudit prepare` picks: "auto" (labels when beside the audio, else audio), "labels"
 /// (refuses a song without), "audio", "none" (no plan field).
@@ -52,5 +44,39 @@ struct PlanSourceScores {
 PlanSourceScores score_plan_sources(const std::filesystem::path& manifest, const std::string& split,
                                     int64_t max_songs, const std::filesystem::path& codec = {},
                                     const std::function<void(int64_t, int64_t)>& progress = {});
+
+/// Every description of the songs of a manifest whose `meta` has a tempo, meter and key (the
+/// synthetic corpus's; others are skipped and counted), with its song's facts: what the plan
+/// head is fitted and scored on.
+struct DescribedSongs {
+  std::vector<std::string> texts;
+  std::vector<std::string> registers;        ///< "amateur" | "professional"
+  std::vector<generation::PlanFacts> facts;  ///< the song's, one per description
+  std::vector<int64_t> songs;                ///< the song's index in `ids`, one per description
+  std::vector<std::string> ids;
+  int64_t skipped = 0;  ///< songs without the facts in their meta
+};
+DescribedSongs read_described_songs(const std::filesystem::path& manifest, int64_t max_songs = 0);
+
+/// ChinMu text embeddings [N, E] of the descriptions (batches of 256).
+at::Tensor embed_descriptions(ChinMu& chinmu, const std::vector<std::string>& texts);
+
+/// How well descriptions give a song's tempo, meter and key, in one register, when the plan is
+/// built as `mudit sample` builds it (request_plan: the facts a description states, then the
+/// head's). Shares over the descriptions; the tempo is the felt beat (6/8: dotted quarters).
+struct DescriptionPlanScores {
+  int64_t descriptions = 0;
+  double tempo = 0;         ///< felt tempo within 8 % (no tempo: wrong)
+  int64_t class_items = 0;  ///< descriptions of songs whose felt tempo is < 90 or >= 120
+  double tempo_class = 0;   ///< of those, fast (>= 105) / slow called right
+  double key_weighted = 0;  ///< MIREX weighted key score (no key: 0)
+  double key_exact = 0, mode = 0, meter = 0;
+  double tempo_stated = 0;  ///< share whose tempo the description states
+  double key_given = 0;     ///< share with a key at all (stated, or the head confident)
+};
+/// Scores per register ("amateur", "professional", "all"); `guesses` (one per description, or
+/// empty: the text alone) are the head's.
+std::map<std::string, DescriptionPlanScores> score_description_plans(
+    const DescribedSongs& songs, const std::vector<generation::PlanFacts>& guesses = {});
 
 }  // namespace mudit::pipeline
