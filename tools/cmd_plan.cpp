@@ -63,6 +63,8 @@ Runner setup_plan(CLI::App& app, CommonOptions& common) {
       nlohmann::ordered_json j;
       j["audio"] = s.audio;
       if (!s.round_trip.empty()) j["round_trip"] = s.round_trip;
+      if (!s.mel.empty()) j["mel_key"] = s.mel;
+      if (!s.round_trip_mel.empty()) j["round_trip_mel_key"] = s.round_trip_mel;
       j["skipped_without_labels"] = s.skipped;
       std::cout << j.dump(1) << "\n";
       return kOk;

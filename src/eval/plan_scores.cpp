@@ -130,6 +130,25 @@ std::map<std::string, double> PlanScoreSummary::to_map() const {
           {"key_weighted", key_weighted}};
 }
 
+PlanKey key_from_mel(const at::Tensor& log_mel, const MelConfig& cfg) {
+  MUDIT_CHECK(log_mel.dim() == 2 && log_mel.size(0) == cfg.n_mels, ShapeError,
+              "key from mel: want [", cfg.n_mels, ", N], got ", log_mel.sizes());
+  const MelSpectrogram mel(cfg);
+  const at::Tensor x = log_mel.to(at::kDouble).cpu();
+  const at::Tensor m = cfg.log == "ln" ? x.exp() : cfg.log == "log10" ? at::pow(10.0, x) : x;
+  const at::Tensor inverse = at::linalg_pinv(mel.filterbank(c10::kCPU, at::kDouble));  // [F, M]
+  const at::Tensor magnitude = at::matmul(inverse, m).clamp_min(0).pow(1.0 / cfg.power);
+  // A 1024-point frame at 24 kHz (23 Hz bins) cannot tell semitones apart below about 400 Hz:
+  // the fold starts at A3 (220 Hz), where a bin is under two semitones wide.
+  ChromaConfig cc;
+  cc.f_min = 220.0;
+  const at::Tensor folded =
+      at::matmul(chroma_filterbank(cfg.sample_rate, cfg.n_fft, cc, at::kDouble), magnitude);
+  const at::Tensor corr = key_correlations(folded.sum(1), KeyProfile::kAlbrechtShanahan);  // [24]
+  const int64_t best = corr.argmax().item<int64_t>();
+  return {static_cast<int>(best % 12), best >= 12};
+}
+
 MusicalPlan plan_from_audio(const at::Tensor& audio, int64_t sample_rate, int beats_per_bar) {
   MUDIT_CHECK(audio.dim() == 1 || audio.dim() == 2, ShapeError,
               "plan: expected audio [C, T] or [T], got ", audio.sizes());

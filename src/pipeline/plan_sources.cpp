@@ -14,6 +14,7 @@
 #include "mudit/data/synth.h"
 #include "mudit/eval/plan_scores.h"
 #include "mudit/generation/plan_text.h"
+#include "mudit/models/mel_vae.h"
 #include "mudit/models/model_files.h"
 #include "mudit/pipeline/generate.h"
 
@@ -51,7 +52,10 @@ PlanSourceScores score_plan_sources(const fs::path& manifest, const std::string&
     songs.resize(static_cast<size_t>(max_songs));
   MUDIT_CHECK(!songs.empty(), DataError, manifest.string(), ": no songs in split '", split, "'");
   PlanSourceScores out;
-  eval::PlanScoreSummary audio, round_trip;
+  eval::PlanScoreSummary audio, round_trip, mel, round_trip_mel;
+  MelVAE mel_vae{nullptr};
+  if (codec && codec->kind() == "mel_vae")
+    mel_vae = std::dynamic_pointer_cast<MelVAECodecImpl>(codec.ptr())->vae();
   int64_t done = 0;
   for (const auto& e : songs) {
     const fs::path file = data::resolve_audio(e, manifest);
@@ -71,6 +75,20 @@ PlanSourceScores score_plan_sources(const fs::path& manifest, const std::string&
         at::Tensor back = decode_chunked(*codec, z);             // [C, T'']
         back = back.narrow(-1, 0, std::min(back.size(-1), a.samples.size(-1)));
         round_trip.add(eval::score_plan(*reference, eval::plan_from_audio(back, a.sample_rate)));
+        if (mel_vae) {
+          // The key without the vocoder: on the song's mel and on the mel the VAE decodes.
+          const MelConfig& mc = mel_vae->config().mel;
+          const at::Tensor logmel = mel_vae->mel_frames(a.samples.mean(0, true))[0];  // [M, N]
+          const at::Tensor decoded = mel_vae->decode(z.unsqueeze(0))[0];              // [M, N']
+          generation::MusicalPlan key_only = *reference, est;
+          key_only.beats.clear();
+          key_only.chords.clear();
+          est.has_key = true;
+          est.key = eval::key_from_mel(logmel, mc);
+          mel.add(eval::score_plan(key_only, est));
+          est.key = eval::key_from_mel(decoded, mc);
+          round_trip_mel.add(eval::score_plan(key_only, est));
+        }
       }
     }
     if (progress) progress(++done, static_cast<int64_t>(songs.size()));
@@ -80,6 +98,13 @@ PlanSourceScores score_plan_sources(const fs::path& manifest, const std::string&
   if (codec) {
     round_trip.finish();
     out.round_trip = round_trip.to_map();
+  }
+  if (mel_vae) {
+    for (auto* m : {&mel, &round_trip_mel}) m->finish();
+    for (const char* k : {"key", "key_weighted", "key_songs"}) {
+      out.mel[k] = mel.to_map().at(k);
+      out.round_trip_mel[k] = round_trip_mel.to_map().at(k);
+    }
   }
   return out;
 }

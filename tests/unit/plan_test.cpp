@@ -8,6 +8,8 @@
 #include <cmath>
 #include <set>
 
+#include "mudit/audio/analysis.h"
+#include "mudit/audio/features.h"
 #include "mudit/core/error.h"
 #include "mudit/core/rng.h"
 #include "mudit/data/synth.h"
@@ -15,6 +17,7 @@
 #include "mudit/generation/plan.h"
 #include "mudit/generation/plan_file.h"
 #include "mudit/generation/plan_text.h"
+#include "unit/music_signals.h"
 
 namespace mudit::generation {
 namespace {
@@ -391,6 +394,25 @@ TEST(PlanLabels, SyntheticSongsPlanTheirLabels) {
     EXPECT_EQ(p.source[0], "labels");
   }
   EXPECT_GE(meters.size(), 2u);
+}
+
+// The key read off a log-mel without a vocoder (what a mel VAE's output still says): the 24 keys
+// of key_track through the generators' mel recipe, against the audio estimator on the same songs.
+TEST(PlanScores, KeyFromMelWithoutAVocoder) {
+  const MelConfig cfg = MelConfig::mudit_24k();
+  const MelSpectrogram mel(cfg);
+  int from_mel = 0, from_audio = 0;
+  for (int i = 0; i < 24; ++i) {
+    const at::Tensor x = mudit::test::key_track(i % 12, i >= 12, 10.0, 24000).to(at::kFloat);
+    const PlanKey k = eval::key_from_mel(mel(x), cfg);
+    from_mel += k.tonic == i % 12 && k.minor == (i >= 12);
+    const mudit::KeyEstimate a = mudit::estimate_key(x, 24000)[0];
+    from_audio += a.tonic == i % 12 && a.minor == (i >= 12);
+  }
+  std::cout << "keys from the mel " << from_mel << " / 24, from the audio " << from_audio
+            << " / 24\n";
+  EXPECT_GE(from_mel, 22);
+  EXPECT_THROW(eval::key_from_mel(at::zeros({cfg.n_mels + 1, 10}), cfg), ShapeError);
 }
 
 }  // namespace

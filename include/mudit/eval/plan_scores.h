@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "mudit/audio/features.h"
 #include "mudit/generation/plan.h"
 
 namespace mudit::eval {
@@ -59,6 +60,13 @@ struct PlanScoreSummary {
 /// shorter than kMinPlanSeconds get no beats or chords, only a key.
 generation::MusicalPlan plan_from_audio(const at::Tensor& audio, int64_t sample_rate,
                                         int beats_per_bar = 4);
+
+/// The key of a log-mel spectrogram [n_mels, N] made by `cfg` (a mel VAE's input or output),
+/// without a vocoder: the linear magnitude from the filterbank's pseudo-inverse (clamped at 0),
+/// folded by chroma_filterbank() (220-1500 Hz: the mel's 1024-point frames do not resolve
+/// semitones lower down), summed over time, Krumhansl–Schmuckler with
+/// Albrecht–Shanahan profiles. Measures what key the mel itself still carries.
+generation::PlanKey key_from_mel(const at::Tensor& log_mel, const MelConfig& cfg);
 
 /// Songs shorter than this get no beat grid from audio (too few beats to estimate a tempo).
 constexpr double kMinPlanSeconds = 2.5;

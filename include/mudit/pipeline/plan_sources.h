@@ -39,6 +39,9 @@ generation::MusicalPlan song_plan(const std::string& mode, const std::filesystem
 /// decoded by it — the ceiling a generator through that codec can reach.
 struct PlanSourceScores {
   std::map<std::string, double> audio, round_trip;
+  /// With a mel VAE codec: the key read off the song's log-mel and off the mel the VAE decodes
+  /// (eval::key_from_mel; no vocoder), as `key` / `key_weighted` / `key_songs`.
+  std::map<std::string, double> mel, round_trip_mel;
   int64_t skipped = 0;  ///< songs without labels
 };
 PlanSourceScores score_plan_sources(const std::filesystem::path& manifest, const std::string& split,
