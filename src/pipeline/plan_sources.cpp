@@ -78,8 +78,10 @@ PlanSourceScores score_plan_sources(const fs::path& manifest, const std::string&
         if (mel_vae) {
           // The key without the vocoder: on the song's mel and on the mel the VAE decodes.
           const MelConfig& mc = mel_vae->config().mel;
-          const at::Tensor logmel = mel_vae->mel_frames(a.samples.mean(0, true))[0];  // [M, N]
-          const at::Tensor decoded = mel_vae->decode(z.unsqueeze(0))[0];              // [M, N']
+          const int64_t whole = a.samples.size(-1) / mc.hop_length * mc.hop_length;
+          const at::Tensor logmel =
+              mel_vae->mel_frames(a.samples.mean(0, true).narrow(-1, 0, whole))[0];  // [M, N]
+          const at::Tensor decoded = mel_vae->decode(z.unsqueeze(0))[0];             // [M, N']
           generation::MusicalPlan key_only = *reference, est;
           key_only.beats.clear();
           key_only.chords.clear();

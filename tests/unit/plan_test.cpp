@@ -10,6 +10,7 @@
 
 #include "mudit/audio/analysis.h"
 #include "mudit/audio/features.h"
+#include "mudit/audio/io.h"
 #include "mudit/core/error.h"
 #include "mudit/core/rng.h"
 #include "mudit/data/synth.h"
@@ -17,7 +18,13 @@
 #include "mudit/generation/plan.h"
 #include "mudit/generation/plan_file.h"
 #include "mudit/generation/plan_text.h"
+#include "mudit/models/codec.h"
+#include "mudit/models/hifigan.h"
+#include "mudit/models/mel_vae.h"
+#include "mudit/models/model_files.h"
+#include "mudit/pipeline/plan_sources.h"
 #include "unit/music_signals.h"
+#include "unit/test_util.h"
 
 namespace mudit::generation {
 namespace {
@@ -413,6 +420,39 @@ TEST(PlanScores, KeyFromMelWithoutAVocoder) {
             << " / 24\n";
   EXPECT_GE(from_mel, 22);
   EXPECT_THROW(eval::key_from_mel(at::zeros({cfg.n_mels + 1, 10}), cfg), ShapeError);
+}
+
+// The audio source scored through a mel codec, on songs whose length is no multiple of the mel
+// hop: the key read off each song's own mel is right (the songs are key_track in their labels'
+// key), and every group is scored on the round trip too (an untrained codec: no value asked).
+TEST(PlanScores, SourcesScoredThroughAMelCodec) {
+  test::TempDir dir;
+  data::synth::SynthConfig c;
+  c.seconds = 6;
+  std::string manifest;
+  for (int i = 0; i < 2; ++i) {
+    const std::string id = data::synth::song_id(i);
+    const data::synth::SongLabels s = data::synth::compose_song(c, id, derive_seed(5, i));
+    const MusicalPlan p = data::synth::song_plan(s);
+    const at::Tensor x = at::cat({mudit::test::key_track(p.key.tonic, p.key.minor, 6.0, 24000),
+                                  at::zeros({100}, at::kDouble)});
+    audio::write_audio(dir / ("songs/" + id + "/audio.wav"), x.to(at::kFloat).unsqueeze(0), 24000);
+    dir.write("songs/" + id + "/labels.json", data::synth::labels_to_json(s));
+    manifest += R"({"id": ")" + id + R"(", "audio": "songs/)" + id + "/audio.wav\"}\n";
+  }
+  dir.write("m.jsonl", manifest);
+  HifiganConfig vocoder = HifiganConfig::tiny();
+  vocoder.num_mels = 160;
+  MelVAECodec codec(MelVAEConfig::tiny(), vocoder);
+  save_codec(dir / "codec.safetensors", *codec);
+  const pipeline::PlanSourceScores out =
+      pipeline::score_plan_sources(dir / "m.jsonl", "all", 0, dir / "codec.safetensors");
+  EXPECT_EQ(out.skipped, 0);
+  EXPECT_DOUBLE_EQ(out.mel.at("key_songs"), 2);
+  EXPECT_DOUBLE_EQ(out.mel.at("key"), 1);
+  EXPECT_DOUBLE_EQ(out.round_trip_mel.at("key_songs"), 2);
+  EXPECT_DOUBLE_EQ(out.round_trip.at("beat_songs"), 2);
+  EXPECT_DOUBLE_EQ(out.audio.at("key_songs"), 2);
 }
 
 }  // namespace
