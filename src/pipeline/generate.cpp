@@ -193,10 +193,15 @@ generation::MusicalPlan request_plan(const SongRequest& r, double duration, doub
     p.first_downbeat = std::min(reference->first_downbeat,
                                 static_cast<int>(std::max<size_t>(p.beats.size(), 1) - 1));
     p.source[0] = "reference";
-    for (const generation::PlanChord& c : reference->chords)
-      if (c.start < duration) p.chords.push_back(c);
-    p.chords_end = std::min(reference->chords_end, duration);
-    if (!p.chords.empty()) p.source[1] = "reference";
+    if (!r.chords.empty()) {  // the request's chords on the reference's bars
+      generation::set_chords_per_bar(p, r.chords);
+      p.source[1] = "request";
+    } else {
+      for (const generation::PlanChord& c : reference->chords)
+        if (c.start < duration) p.chords.push_back(c);
+      p.chords_end = std::min(reference->chords_end, duration);
+      if (!p.chords.empty()) p.source[1] = "reference";
+    }
   } else {
     const bool head_tempo = guess != nullptr && guess->bpm > 0;
     const double quarter_bpm = r.bpm > 0 ? r.bpm : h.bpm > 0 ? h.bpm : head_tempo ? guess->bpm : 0;

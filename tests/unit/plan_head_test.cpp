@@ -182,6 +182,15 @@ TEST(PlanHead, AnEditKeepsItsReferencesBeatsChordsAndKey) {
   EXPECT_EQ(p.source[1], "reference");
   EXPECT_EQ(p.source[2], "reference");
 
+  r.chords = {"C", "G"};  // the request's chords, on the reference's bars
+  p = pipeline::request_plan(r, 12, 0, &guess, &ref);
+  EXPECT_DOUBLE_EQ(p.bpm, 90);
+  EXPECT_EQ(p.source[1], "request");
+  ASSERT_FALSE(p.chords.empty());
+  EXPECT_EQ(p.chords[0].symbol, "C");
+  EXPECT_DOUBLE_EQ(p.chords_end, 12);
+
+  r.chords.clear();
   r.bpm = 120;  // the request's fields still come first
   r.key = "C major";
   p = pipeline::request_plan(r, 12, 0, &guess, &ref);
