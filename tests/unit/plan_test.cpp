@@ -410,7 +410,7 @@ TEST(PlanScores, KeyFromMelWithoutAVocoder) {
   const MelSpectrogram mel(cfg);
   int from_mel = 0, from_audio = 0;
   for (int i = 0; i < 24; ++i) {
-    const at::Tensor x = mudit::test::key_track(i % 12, i >= 12, 10.0, 24000).to(at::kFloat);
+    const at::Tensor x = mudit::test::key_track(i % 12, i >= 12, 6.0, 24000).to(at::kFloat);
     const PlanKey k = eval::key_from_mel(mel(x), cfg);
     from_mel += k.tonic == i % 12 && k.minor == (i >= 12);
     const mudit::KeyEstimate a = mudit::estimate_key(x, 24000)[0];
