@@ -1,6 +1,8 @@
 // mudit fit-plan-head: the plan head (mudit/generation/plan_head.h) from labelled songs'
 // descriptions, scored per register on the fitting songs and on --valid: the text alone
 // (parse_plan_hints), then the text with the head, as mudit sample builds a plan.
+#include <torch/csrc/autograd/grad_mode.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -58,6 +60,7 @@ Runner setup_fit_plan_head(CLI::App& app, CommonOptions& common) {
     MUDIT_CHECK(f->fit.l2 >= 0, ConfigError, "--l2 must be >= 0");
     MUDIT_CHECK(f->fit.key_confidence > 0 && f->fit.key_confidence <= 1, ConfigError,
                 "--key-confidence must be in (0, 1]");
+    torch::NoGradGuard no_grad;
     ChinMu chinmu = load_chinmu(resolve_model_file(f->chinmu));
     chinmu->eval();
     const pipeline::DescribedSongs train =
@@ -66,14 +69,14 @@ Runner setup_fit_plan_head(CLI::App& app, CommonOptions& common) {
       log::warn(f->manifest, ": ", train.skipped, " songs without tempo, meter and key left out");
     log::info("plan head: embedding ", train.texts.size(), " descriptions of ", train.ids.size(),
               " songs");
-    const at::Tensor x = pipeline::embed_descriptions(chinmu, train.texts);
+    const at::Tensor x = chinmu->embed_texts(train.texts, 256).cpu();
     generation::PlanHead head = generation::fit_plan_head(x, train.facts, f->fit);
     print_header();
     print_scores("fit", "text", pipeline::score_description_plans(train));
     print_scores("fit", "text+head", pipeline::score_description_plans(train, head->read(x)));
     if (!f->valid.empty()) {
       const pipeline::DescribedSongs v = pipeline::read_described_songs(f->valid);
-      const at::Tensor xv = pipeline::embed_descriptions(chinmu, v.texts);
+      const at::Tensor xv = chinmu->embed_texts(v.texts, 256).cpu();
       print_scores("valid", "text", pipeline::score_description_plans(v));
       print_scores("valid", "text+head", pipeline::score_description_plans(v, head->read(xv)));
     }

@@ -66,7 +66,6 @@ struct Song {
   bool has_prompt = false;  // a sidecar said what the prompt was
   bool style = false;       // conditioned on a reference song's audio instead of a description
   std::optional<generation::MusicalPlan> plan;  // the plan it was generated from (a group at least)
-  bool plan_requested = false;                  // some of it came from the request
   data::TagMap tags;                            // from --tags
   int ref = -1;
   std::string register_ = "unknown";
@@ -105,7 +104,6 @@ std::vector<Song> read_generated(const fs::path& dir) {
         generation::MusicalPlan p = with_context(sidecar.string() + ": 'plan'", [&] {
           return generation::plan_from_json(j["plan"].dump());
         });
-        for (const std::string& src : p.source) s.plan_requested |= src == "request";
         if (p.has_beats() || p.has_chords() || p.has_key) s.plan = std::move(p);
       }
     }
@@ -195,7 +193,10 @@ void pair(std::vector<Song>& songs, const std::vector<Reference>& refs) {
     if (s.style) {
       s.register_ = "style";
     } else if (s.description.empty()) {
-      s.register_ = s.plan_requested ? "plan" : "none";
+      // An absent group has no source, so any "request" source means a requested plan.
+      const bool requested = s.plan && std::find(s.plan->source.begin(), s.plan->source.end(),
+                                                 "request") != s.plan->source.end();
+      s.register_ = requested ? "plan" : "none";
     } else if (s.ref >= 0) {
       const Reference& r = refs[s.ref];
       const auto has = [&](const std::vector<std::string>& v) {
@@ -413,8 +414,15 @@ std::string evaluate(const EvalOptions& o) {
       row["key_hit"] = h.key;
     }
     if (on("plan")) {
+      // The estimate depends on the audio and the bar length only: one per bar length.
+      std::map<int, generation::MusicalPlan> estimates;
       const auto score = [&](const char* against, const generation::MusicalPlan& want) {
-        const PlanScores ps = score_plan(want, plan_from_audio(g.mono, rate, want.beats_per_bar));
+        auto it = estimates.find(want.beats_per_bar);
+        if (it == estimates.end())
+          it = estimates
+                   .emplace(want.beats_per_bar, plan_from_audio(g.mono, rate, want.beats_per_bar))
+                   .first;
+        const PlanScores ps = score_plan(want, it->second);
         plan_scores[s.register_][against].add(ps);
         auto& r = row[std::string("plan_") + against];
         if (ps.has_beats) {

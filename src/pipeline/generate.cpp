@@ -351,7 +351,10 @@ Song generate(Bundle& b, const SongRequest& r) {
     ro.channels = static_cast<int>(b.codec->channels());
     const audio::Audio a = audio::read_audio(r.reference, ro);
     ref = b.codec->normalize(encode_chunked(*b.codec, a.samples)).to(dev);  // [T_ref, D]
-    reference_plan = eval::plan_from_audio(a.samples, a.sample_rate);
+    // Its plan, unless the request gives the whole of what it would give (a plan file, or
+    // tempo and key).
+    if (r.plan.empty() && (r.bpm == 0 || r.key.empty()))
+      reference_plan = eval::plan_from_audio(a.samples, a.sample_rate);
     if (r.edit == "repaint" || r.edit == "audio2audio") frames = ref.size(0);
   }
   MUDIT_CHECK(frames <= gc.dit.max_frames, ConfigError, "a song of ", frames,

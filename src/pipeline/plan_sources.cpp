@@ -149,18 +149,6 @@ DescribedSongs read_described_songs(const fs::path& manifest, int64_t max_songs)
   return out;
 }
 
-at::Tensor embed_descriptions(ChinMu& chinmu, const std::vector<std::string>& texts) {
-  torch::NoGradGuard no_grad;
-  std::vector<at::Tensor> parts;
-  for (size_t i = 0; i < texts.size(); i += 256) {
-    const std::vector<std::string> batch(
-        texts.begin() + static_cast<std::ptrdiff_t>(i),
-        texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), i + 256)));
-    parts.push_back(chinmu->embed_texts(batch).cpu());
-  }
-  return at::cat(parts);
-}
-
 std::map<std::string, DescriptionPlanScores> score_description_plans(
     const DescribedSongs& songs, const std::vector<generation::PlanFacts>& guesses) {
   MUDIT_CHECK(guesses.empty() || guesses.size() == songs.texts.size(), ShapeError,

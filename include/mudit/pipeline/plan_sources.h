@@ -61,9 +61,6 @@ struct DescribedSongs {
 };
 DescribedSongs read_described_songs(const std::filesystem::path& manifest, int64_t max_songs = 0);
 
-/// ChinMu text embeddings [N, E] of the descriptions (batches of 256).
-at::Tensor embed_descriptions(ChinMu& chinmu, const std::vector<std::string>& texts);
-
 /// How well descriptions give a song's tempo, meter and key, in one register, when the plan is
 /// built as `mudit sample` builds it (request_plan: the facts a description states, then the
 /// head's). Shares over the descriptions; the tempo is the felt beat (6/8: dotted quarters).
