@@ -94,6 +94,9 @@ const std::vector<std::pair<std::string, std::vector<int>>>& quality_table() {
       {"mmaj7", {0, 3, 7, 11}},
       {"maj9", {0, 2, 4, 7, 11}},
       {"m9", {0, 2, 3, 7, 10}},
+      {"m7(no5)", {0, 3, 10}},
+      {"7(no5)", {0, 4, 10}},
+      {"maj7(no5)", {0, 4, 11}},
       {"maj", {0, 4, 7}},
       {"M", {0, 4, 7}},
       {"min", {0, 3, 7}},
@@ -102,7 +105,8 @@ const std::vector<std::pair<std::string, std::vector<int>>>& quality_table() {
       {"+", {0, 4, 8}},
       {"sus", {0, 5, 7}},
       {"M7", {0, 4, 7, 11}},
-      {"min7", {0, 3, 7, 10}}};
+      {"min7", {0, 3, 7, 10}},
+      {"min7(no5)", {0, 3, 10}}};
   return kTable;
 }
 
@@ -482,11 +486,34 @@ PlanChord parse_chord(const std::string& symbol_in) {
                 symbol, "'");
     quality = quality.substr(0, slash);
   }
-  const auto it = qualities().find(quality);
-  MUDIT_CHECK(it != qualities().end(), DataError, "unknown chord quality '", quality,
-              "' in chord symbol '", symbol, "'");
   c.root = root;
-  for (int iv : it->second) c.tones[static_cast<size_t>((root + iv) % 12)] = true;
+  c.tones[static_cast<size_t>(root)] = true;
+  if (quality == "()") {
+    // The root alone, as chord_symbol() spells it.
+  } else if (quality.size() > 2 && quality.front() == '(' && quality[1] == '+' &&
+             quality.back() == ')') {
+    // The spelling chord_symbol() gives a chord no quality names: its tones as semitones above
+    // the root, "C(+3+10)".
+    size_t at = 1;
+    while (at + 1 < quality.size()) {
+      size_t digits = at + 1;
+      while (digits + 1 < quality.size() &&
+             std::isdigit(static_cast<unsigned char>(quality[digits])))
+        ++digits;
+      const std::string n = quality.substr(at + 1, digits - at - 1);
+      MUDIT_CHECK(quality[at] == '+' && !n.empty() && n.size() <= 2 && std::stoi(n) >= 1 &&
+                      std::stoi(n) <= 11,
+                  DataError, "unknown chord quality '", quality, "' in chord symbol '", symbol,
+                  "' (tones above the root are written (+3+10), each 1..11)");
+      c.tones[static_cast<size_t>((root + std::stoi(n)) % 12)] = true;
+      at = digits;
+    }
+  } else {
+    const auto it = qualities().find(quality);
+    MUDIT_CHECK(it != qualities().end(), DataError, "unknown chord quality '", quality,
+                "' in chord symbol '", symbol, "'");
+    for (int iv : it->second) c.tones[static_cast<size_t>((root + iv) % 12)] = true;
+  }
   if (bass >= 0) c.tones[static_cast<size_t>(bass)] = true;
   return c;
 }

@@ -12,7 +12,20 @@ using json = nlohmann::json;
 
 namespace {
 constexpr int kPlanFormat = 1;
+
+// A chord's symbol as the file keeps it: the spelling it came with (labels', a request's) when
+// that reads back to the same chord, else the canonical one, so every plan file reads back.
+std::string readable_symbol(const PlanChord& c) {
+  if (!c.symbol.empty()) {
+    try {
+      const PlanChord back = parse_chord(c.symbol);
+      if (back.root == c.root && back.tones == c.tones) return c.symbol;
+    } catch (const DataError&) {
+    }
+  }
+  return chord_symbol(c);
 }
+}  // namespace
 
 std::string plan_to_json(const MusicalPlan& plan, double latent_rate) {
   nlohmann::ordered_json j;
@@ -29,8 +42,7 @@ std::string plan_to_json(const MusicalPlan& plan, double latent_rate) {
   if (plan.has_chords()) {
     nlohmann::ordered_json chords = nlohmann::ordered_json::array();
     for (const PlanChord& c : plan.chords)
-      chords.push_back(
-          {{"start", c.start}, {"symbol", c.symbol.empty() ? chord_symbol(c) : c.symbol}});
+      chords.push_back({{"start", c.start}, {"symbol", readable_symbol(c)}});
     j["chords"] = chords;
     j["chords_end"] = plan.chords_end;
   }

@@ -235,7 +235,35 @@ TEST(Plan, ChordSymbols) {
   EXPECT_EQ(slash.root, 0);
   EXPECT_EQ(chord_symbol(slash), "C");  // E is a chord tone already
   EXPECT_TRUE(parse_chord("C/B").tones[11]);
-  for (const char* bad : {"", "H", "Cx", "am", "C/H", "Cmaj13"})
+  EXPECT_EQ(chord_symbol(parse_chord("C#m7(no5)")), "C#m7(no5)");
+  EXPECT_EQ(parse_chord("C#m7(no5)").tones, parse_chord("C#(+3+10)").tones);
+  // chord_symbol and parse_chord are inverses: every quality on every root, and tone sets no
+  // quality names (written as semitones above the root).
+  for (int root = 0; root < 12; ++root) {
+    for (const char* q :
+         {"",     "m",    "dim", "aug",  "sus2",    "sus4",      "5",   "7", "maj7", "m7",
+          "m7b5", "dim7", "9",   "add9", "m7(no5)", "min7(no5)", "maj", "-", "+",    "M7"}) {
+      static const char* const kRoots[12] = {"C",  "C#", "D",  "Eb", "E",  "F",
+                                             "F#", "G",  "Ab", "A",  "Bb", "B"};
+      const PlanChord c = parse_chord(std::string(kRoots[root]) + q);
+      const PlanChord back = parse_chord(chord_symbol(c));
+      EXPECT_EQ(back.root, root) << chord_symbol(c);
+      EXPECT_EQ(back.tones, c.tones) << chord_symbol(c);
+    }
+    for (unsigned mask : {0x001u, 0x089u, 0x4a5u, 0xfffu, 0x003u}) {  // bit i = i semitones up
+      PlanChord c;
+      c.root = root;
+      for (int i = 0; i < 12; ++i)
+        if ((mask >> i) & 1u) c.tones[static_cast<size_t>((root + i) % 12)] = true;
+      c.tones[static_cast<size_t>(root)] = true;
+      const PlanChord back = parse_chord(chord_symbol(c));
+      EXPECT_EQ(back.root, root) << chord_symbol(c);
+      EXPECT_EQ(back.tones, c.tones) << chord_symbol(c);
+    }
+  }
+  EXPECT_EQ(chord_symbol(parse_chord("D(+1+6)")), "D(+1+6)");
+  for (const char* bad :
+       {"", "H", "Cx", "am", "C/H", "Cmaj13", "C(+12)", "C(+)", "C(3)", "C(+3", "C(+3+x)", "C(+0)"})
     EXPECT_THROW(parse_chord(bad), DataError) << bad;
   try {
     parse_chord("Cmaj13");
@@ -401,6 +429,36 @@ TEST(PlanLabels, SyntheticSongsPlanTheirLabels) {
     EXPECT_EQ(p.source[0], "labels");
   }
   EXPECT_GE(meters.size(), 2u);
+}
+
+// Every chord the synthetic corpus writes in its labels survives a plan file: the file keeps
+// the labels' spelling where it reads back (C#m7(no5) did not, and stopped mudit plan --labels).
+TEST(PlanLabels, EveryLabelChordReadsBackFromAPlanFile) {
+  data::synth::SynthConfig c;
+  c.seconds = 12;
+  std::set<std::string> symbols;
+  for (int i = 0; i < 120; ++i) {
+    const data::synth::SongLabels s =
+        data::synth::compose_song(c, data::synth::song_id(i), derive_seed(5, i));
+    const MusicalPlan p = data::synth::song_plan(s);
+    const MusicalPlan q = plan_from_json(plan_to_json(p, kMelRate), kMelRate);
+    ASSERT_EQ(q.chords.size(), p.chords.size()) << s.id;
+    for (size_t b = 0; b < p.chords.size(); ++b) {
+      symbols.insert(s.chords[b].symbol);
+      EXPECT_EQ(q.chords[b].symbol, s.chords[b].symbol);
+      EXPECT_EQ(q.chords[b].root, p.chords[b].root) << s.chords[b].symbol;
+      EXPECT_EQ(q.chords[b].tones, p.chords[b].tones) << s.chords[b].symbol;
+    }
+  }
+  // The corpus's rarer qualities were among them.
+  const auto has = [&](const std::string& part) {
+    return std::any_of(symbols.begin(), symbols.end(),
+                       [&](const std::string& x) { return x.find(part) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("m7(no5)"));
+  EXPECT_TRUE(has("m7b5") || has("dim"));
+  EXPECT_TRUE(has("sus"));
+  std::cout << "  " << symbols.size() << " distinct chord symbols read back\n";
 }
 
 // The key read off a log-mel without a vocoder (what a mel VAE's output still says): the 24 keys

@@ -80,15 +80,19 @@ TEST(OdeSolvers, ConvergeAtTheirOrderOnTheGaussianFlow) {
 
 TEST(InterpolantSamplers, OdeSampleMapsNoiseOntoTheTarget) {
   const Interpolant in(linear_velocity_config());
-  const torch::Tensor z = torch::randn({256, 1}, torch::kDouble);
+  // A fixed grid of noise values, not draws: the error of these solvers is affine in z on this
+  // flow, so its maximum sits at the ends, and random draws moved it from run to run.
+  const torch::Tensor z = torch::linspace(-4, 4, 257, torch::kDouble).reshape({-1, 1});
   for (const std::string m : {"euler", "heun", "dopri5"}) {
     OdeOptions o;
     o.method = m;
     o.steps = 101;
     o.atol = o.rtol = 1e-8;
     const double err = max_error(sample_ode(in, linear_velocity, z, o), kM + kS * z);
-    // Euler is first order, about 2.5 / steps on this flow (OdeSolvers above): 0.025 here.
-    EXPECT_LT(err, m == "euler" ? 3e-2 : 1e-4) << m;
+    std::cout << "  " << m << ": max error " << err << " over z in [-4, 4]\n";
+    // Euler is first order, about 2.5 / steps on this flow at |z| near 3 (OdeSolvers above), and
+    // its error grows with |z|: 0.029 at the grid's ends. Heun's is second order: 9e-5 there.
+    EXPECT_LT(err, m == "euler" ? 3.5e-2 : 1.2e-4) << m;
   }
 }
 
