@@ -52,7 +52,8 @@ Runner setup_codec(CLI::App& app, CommonOptions& common) {
   app.add_option("--vae", f->vae, "wave_vae or mel_vae run, checkpoint folder or model file")
       ->required()
       ->type_name("PATH");
-  app.add_option("--vocoder", f->vocoder, "for a mel VAE: hifigan run or vocoder file")
+  app.add_option("--vocoder", f->vocoder,
+                 "for a mel VAE: hifigan run, vocoder file, or griffin_lim (no weights)")
       ->type_name("PATH");
   app.add_option("--manifest", f->manifest, "songs to measure the latent statistics on")
       ->required()

@@ -108,6 +108,18 @@ MelVAECodecImpl::MelVAECodecImpl(MelVAEConfig vae, HifiganConfig vocoder)
   vocoder_ = register_module("vocoder", HifiganGenerator(std::move(vocoder)));
 }
 
+MelVAECodecImpl::MelVAECodecImpl(MelVAEConfig vae, GriffinLimConfig griffin_lim)
+    : CodecImpl(vae.latent_dim) {
+  griffin_lim.validate();
+  vae_ = register_module("vae", MelVAE(std::move(vae)));
+  griffin_lim_ = griffin_lim;
+}
+
+HifiganGenerator& MelVAECodecImpl::vocoder() {
+  MUDIT_CHECK(!griffin_lim_, ConfigError, "this mel codec decodes by Griffin-Lim: no HiFi-GAN");
+  return vocoder_;
+}
+
 int64_t MelVAECodecImpl::hop_length() const {
   return vae_->config().mel.hop_length * vae_->config().frames_per_latent();
 }
@@ -119,7 +131,9 @@ at::Tensor MelVAECodecImpl::encode(const at::Tensor& wav) {
 
 at::Tensor MelVAECodecImpl::decode(const at::Tensor& z) {
   const at::Tensor logmel = vae_->decode(z.to(device(), at::kFloat));  // [B, M, T' * 16]
-  return vocoder_(logmel);                                             // [B, 1, T' * hop]
+  if (griffin_lim_)
+    return griffin_lim_from_log_mel(logmel, vae_->config().mel, *griffin_lim_).unsqueeze(1);
+  return vocoder_(logmel);  // [B, 1, T' * hop]
 }
 
 // --- chunked --------------------------------------------------------------------------------

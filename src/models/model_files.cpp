@@ -100,12 +100,14 @@ struct CodecFileConfig {
   std::string kind;
   ConfigNode vae;
   ConfigNode vocoder;
+  ConfigNode griffin_lim;  ///< set instead of `vocoder` for a mel VAE decoded by Griffin-Lim
 
   template <class V>
   void visit(V& v) {
     v("kind", kind);
     v("vae", vae);
     v("vocoder", vocoder);
+    v("griffin_lim", griffin_lim);
   }
 };
 
@@ -113,8 +115,10 @@ Codec build_codec(const CodecFileConfig& c) {
   if (c.kind == "wave_vae") return as_codec(WaveVAECodec(bind_config<WaveVAEConfig>(c.vae)));
   MUDIT_CHECK(c.kind == "mel_vae", CheckpointError, "codec kind '", c.kind,
               "' is neither wave_vae nor mel_vae");
-  const auto vocoder = bind_config<VocoderConfig>(c.vocoder);
   auto vae = bind_config<MelVAEConfig>(c.vae);
+  if (!c.griffin_lim.is_null())
+    return as_codec(MelVAECodec(std::move(vae), bind_config<GriffinLimConfig>(c.griffin_lim)));
+  const auto vocoder = bind_config<VocoderConfig>(c.vocoder);
   return as_codec(MelVAECodec(std::move(vae), vocoder.generator));
 }
 
@@ -153,10 +157,14 @@ void save_codec(const fs::path& file, CodecImpl& codec, int64_t step) {
     root.set("vae", config_to_node(wave->vae()->config()));
   } else if (auto* mel = dynamic_cast<MelVAECodecImpl*>(&codec)) {
     root.set("vae", config_to_node(mel->vae()->config()));
-    VocoderConfig v;
-    v.generator = mel->vocoder()->config();
-    v.mel = mel->vae()->config().mel;
-    root.set("vocoder", config_to_node(v));
+    if (mel->griffin_lim()) {
+      root.set("griffin_lim", config_to_node(*mel->griffin_lim()));
+    } else {
+      VocoderConfig v;
+      v.generator = mel->vocoder()->config();
+      v.mel = mel->vae()->config().mel;
+      root.set("vocoder", config_to_node(v));
+    }
   } else {
     MUDIT_THROW(ConfigError, "save_codec: unknown codec kind '", codec.kind(), "'");
   }
@@ -182,20 +190,27 @@ Codec codec_from_parts(const fs::path& vae, const fs::path& vocoder, bool use_em
   } else {
     MUDIT_CHECK(meta.arch == "mel_vae", CheckpointError, vae_file.string(), ": holds a '",
                 meta.arch, "' model, not a wave_vae or mel_vae");
-    MUDIT_CHECK(!vocoder.empty(), ConfigError, "a mel VAE needs a vocoder: add --vocoder FILE|RUN");
-    const Vocoder v = load_vocoder(resolve_model_file(vocoder), c10::kCPU, use_ema);
+    MUDIT_CHECK(!vocoder.empty(), ConfigError,
+                "a mel VAE needs a vocoder: add --vocoder FILE|RUN|griffin_lim");
     auto vae_cfg = bind_config<MelVAEConfig>(parse_config_text(meta.config, vae_file.string()));
-    MUDIT_CHECK(v.config.mel.sample_rate == vae_cfg.mel.sample_rate &&
-                    v.config.mel.n_mels == vae_cfg.mel.n_mels &&
-                    v.config.mel.hop_length == vae_cfg.mel.hop_length,
-                ConfigError, "the vocoder was trained on ", v.config.mel.n_mels, " mels at ",
-                v.config.mel.sample_rate, " Hz, hop ", v.config.mel.hop_length,
-                "; the mel VAE uses ", vae_cfg.mel.n_mels, " at ", vae_cfg.mel.sample_rate,
-                " Hz, hop ", vae_cfg.mel.hop_length);
-    auto mel = MelVAECodec(std::move(vae_cfg), v.generator->config());
-    load_trained(vae_file, *mel->vae(), "mel_vae", use_ema);
-    load_state_dict(*mel->vocoder(), state_dict(*v.generator));
-    codec = as_codec(mel);
+    if (vocoder == kGriffinLimVocoder) {
+      auto mel = MelVAECodec(std::move(vae_cfg), GriffinLimConfig{});
+      load_trained(vae_file, *mel->vae(), "mel_vae", use_ema);
+      codec = as_codec(mel);
+    } else {
+      const Vocoder v = load_vocoder(resolve_model_file(vocoder), c10::kCPU, use_ema);
+      MUDIT_CHECK(v.config.mel.sample_rate == vae_cfg.mel.sample_rate &&
+                      v.config.mel.n_mels == vae_cfg.mel.n_mels &&
+                      v.config.mel.hop_length == vae_cfg.mel.hop_length,
+                  ConfigError, "the vocoder was trained on ", v.config.mel.n_mels, " mels at ",
+                  v.config.mel.sample_rate, " Hz, hop ", v.config.mel.hop_length,
+                  "; the mel VAE uses ", vae_cfg.mel.n_mels, " at ", vae_cfg.mel.sample_rate,
+                  " Hz, hop ", vae_cfg.mel.hop_length);
+      auto mel = MelVAECodec(std::move(vae_cfg), v.generator->config());
+      load_trained(vae_file, *mel->vae(), "mel_vae", use_ema);
+      load_state_dict(*mel->vocoder(), state_dict(*v.generator));
+      codec = as_codec(mel);
+    }
   }
   codec->to(device);
   codec->eval();

@@ -37,6 +37,17 @@ HifiganConfig tiny_160() {
   return g;
 }
 
+// A fresh tiny mel VAE with statistics, saved as a model file.
+MelVAE save_tiny_mel_vae(const std::filesystem::path& file) {
+  MelVAE vae(MelVAEConfig::tiny());
+  vae->set_statistics(torch::full({160}, -5.0), torch::full({160}, 2.0), 50);
+  ModelMeta meta;
+  meta.arch = "mel_vae";
+  meta.config = dump_config(vae->config());
+  save_model(file, *vae, meta);
+  return vae;
+}
+
 // --- presets --------------------------------------------------------------------------------
 
 TEST(CodecPresets, YamlFilesEqualTheCppPresets) {
@@ -98,12 +109,7 @@ TEST(CodecFiles, WaveCodecRoundTripsWithItsStatistics) {
 TEST(CodecFiles, MelCodecFromPartsAndBack) {
   test::TempDir dir;
   torch::manual_seed(2);
-  MelVAE vae(MelVAEConfig::tiny());
-  vae->set_statistics(torch::full({160}, -5.0), torch::full({160}, 2.0), 50);
-  ModelMeta meta;
-  meta.arch = "mel_vae";
-  meta.config = dump_config(vae->config());
-  save_model(dir / "vae.safetensors", *vae, meta);
+  MelVAE vae = save_tiny_mel_vae(dir / "vae.safetensors");
   HifiganGenerator g(tiny_160());
   VocoderConfig vc{tiny_160(), MelConfig::mudit_24k()};
   save_vocoder(dir / "vocoder.safetensors", g, vc);
@@ -125,6 +131,36 @@ TEST(CodecFiles, MelCodecFromPartsAndBack) {
   save_vocoder(dir / "v80.safetensors", g80, {HifiganConfig::tiny(), MelConfig::hifigan_22k()});
   EXPECT_THROW(codec_from_parts(dir / "vae.safetensors", dir / "v80.safetensors", true),
                ConfigError);
+}
+
+// A mel codec decoded by Griffin-Lim: no vocoder weights in the file, the same audio back.
+TEST(CodecFiles, GriffinLimMelCodecRoundTrips) {
+  test::TempDir dir;
+  torch::manual_seed(5);
+  MelVAE vae = save_tiny_mel_vae(dir / "vae.safetensors");
+
+  Codec codec = codec_from_parts(dir / "vae.safetensors", kGriffinLimVocoder, true);
+  auto* mel = dynamic_cast<MelVAECodecImpl*>(codec.get());
+  ASSERT_NE(mel, nullptr);
+  EXPECT_EQ(mel->vocoder_kind(), "griffin_lim");
+  EXPECT_THROW(mel->vocoder(), ConfigError);
+  codec->set_latent_stats(torch::zeros({32}), torch::ones({32}), 10);
+  save_codec(dir / "codec.safetensors", *codec, 3);
+  Codec loaded = load_codec(dir / "codec.safetensors");
+  auto* loaded_mel = dynamic_cast<MelVAECodecImpl*>(loaded.get());
+  ASSERT_NE(loaded_mel, nullptr);
+  EXPECT_EQ(loaded_mel->vocoder_kind(), "griffin_lim");
+  EXPECT_EQ(loaded->latent_stats_frames(), 10);
+  // Only the mel VAE's tensors are stored.
+  for (const auto& [name, tensor] : load_safetensors(dir / "codec.safetensors").tensors)
+    EXPECT_EQ(name.rfind("vocoder.", 0), std::string::npos) << name;
+  torch::NoGradGuard no_grad;
+  const at::Tensor z = codec->encode(tones(1, 8192).unsqueeze(0));
+  const at::Tensor a = loaded->decode(z);
+  EXPECT_EQ(a.sizes(), (at::IntArrayRef{1, 1, 8192}));
+  EXPECT_TRUE(torch::equal(a, codec->decode(z)));  // seeded phases: the same audio each time
+  EXPECT_TRUE(
+      torch::equal(a.squeeze(1), griffin_lim_from_log_mel(vae->decode(z), vae->config().mel, {})));
 }
 
 TEST(CodecFiles, VocoderFilesAndRunFolders) {

@@ -7,6 +7,7 @@
 //   WaveVAECodec  the waveform VAE (`vae.*`): 24 kHz stereo <-> 64-d at 11.7 Hz (hop 2048)
 //   MelVAECodec   log-mel (the MuDiT recipe) -> mel VAE (`vae.*`) -> 512-d at 5.9 Hz
 //                 (hop 4096); decoding runs the mel VAE decoder, then HiFi-GAN (`vocoder.*`)
+//                 or Griffin-Lim (no weights: mudit/audio/griffin_lim.h)
 //
 // Every codec carries the buffers `latent_mean`, `latent_std` [D] and `latent_stats_frames` []
 // (0 until set: normalize() is then the identity). encode_chunked() / decode_chunked() process
@@ -20,9 +21,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "mudit/audio/features.h"
+#include "mudit/audio/griffin_lim.h"
 #include "mudit/models/hifigan.h"
 #include "mudit/models/mel_vae.h"
 #include "mudit/models/wave_vae.h"
@@ -90,6 +93,8 @@ class MelVAECodecImpl : public CodecImpl {
  public:
   /// The vocoder must take the mel VAE's mels: num_mels == mel.n_mels and its hop == mel hop.
   MelVAECodecImpl(MelVAEConfig vae, HifiganConfig vocoder);
+  /// Decodes through Griffin-Lim on the mel VAE's mel recipe: no vocoder weights.
+  MelVAECodecImpl(MelVAEConfig vae, GriffinLimConfig griffin_lim);
   std::string kind() const override { return "mel_vae"; }
   int64_t sample_rate() const override { return vae_->config().mel.sample_rate; }
   int64_t channels() const override { return 1; }
@@ -98,11 +103,17 @@ class MelVAECodecImpl : public CodecImpl {
   at::Tensor encode(const at::Tensor& wav) override;
   at::Tensor decode(const at::Tensor& z) override;
   MelVAE& vae() { return vae_; }
-  HifiganGenerator& vocoder() { return vocoder_; }
+  /// "hifigan" or "griffin_lim".
+  std::string vocoder_kind() const { return griffin_lim_ ? "griffin_lim" : "hifigan"; }
+  /// The HiFi-GAN; throws ConfigError for a Griffin-Lim codec.
+  HifiganGenerator& vocoder();
+  /// Set for a Griffin-Lim codec.
+  const std::optional<GriffinLimConfig>& griffin_lim() const { return griffin_lim_; }
 
  private:
   MelVAE vae_{nullptr};
   HifiganGenerator vocoder_{nullptr};
+  std::optional<GriffinLimConfig> griffin_lim_;
 };
 TORCH_MODULE(MelVAECodec);
 

@@ -66,8 +66,12 @@ void save_vocoder(const std::filesystem::path& file, HifiganGenerator& generator
 Codec load_codec(const std::filesystem::path& file, c10::Device device = c10::kCPU);
 void save_codec(const std::filesystem::path& file, CodecImpl& codec, int64_t step = 0);
 
+/// What `vocoder` names in codec_from_parts() for a mel VAE decoded by Griffin-Lim.
+inline constexpr const char* kGriffinLimVocoder = "griffin_lim";
+
 /// A codec from trained parts: a wave VAE or mel VAE file (or run), plus for a mel VAE a
-/// vocoder file (or run). EMA weights are used where the checkpoints have them and `use_ema`.
+/// vocoder file (or run), or kGriffinLimVocoder (32 iterations, momentum 0.99, no weights). EMA
+/// weights are used where the checkpoints have them and `use_ema`.
 Codec codec_from_parts(const std::filesystem::path& vae, const std::filesystem::path& vocoder,
                        bool use_ema, c10::Device device = c10::kCPU);
 
