@@ -10,8 +10,9 @@
 #   tools/experiments/plan_stack.sh [OUT]          (default: runs/plan_stack)
 #
 # Environment: SONGS (training corpus, 1500 songs of 10 s), VALID (512 held-out songs),
-# GENERATORS ("musit mudit"), STEPS (generator steps, 12000), VOCODER_STEPS (3000),
-# THREADS (2).
+# GENERATORS ("musit mudit"), STEPS (generator steps, 12000), MEL_VAE_STEPS (2000), MEL_VAE_GAN
+# (true: the patch discriminator from step 1000), VOCODER (hifigan, or griffin_lim: no vocoder
+# to train), VOCODER_STEPS (3000), THREADS (2).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${1:-$ROOT/runs/plan_stack}
@@ -19,6 +20,9 @@ SONGS=${SONGS:-1500}
 VALID=${VALID:-512}
 STEPS=${STEPS:-12000}
 VOCODER_STEPS=${VOCODER_STEPS:-3000}
+MEL_VAE_STEPS=${MEL_VAE_STEPS:-2000}
+MEL_VAE_GAN=${MEL_VAE_GAN:-true}
+VOCODER=${VOCODER:-hifigan}
 THREADS=${THREADS:-2}
 MUDIT=${MUDIT:-$ROOT/build/bin/mudit}
 mkdir -p "$OUT"
@@ -37,13 +41,16 @@ done
 corpus=$OUT/corpus/manifest.jsonl valid=$OUT/valid/manifest.jsonl
 
 if [ ! -f "$OUT/mel_vae/done" ]; then
-  stage "tiny mel VAE, 2000 steps"
+  stage "tiny mel VAE, $MEL_VAE_STEPS steps (GAN: $MEL_VAE_GAN)"
   train --config "$ROOT/configs/codec/mel_vae_tiny.yaml" --run-dir "$OUT/mel_vae" \
     --set "data.manifest='$corpus'" --set "data.valid_manifest='$valid'" \
+    --set "train.steps=$MEL_VAE_STEPS" --set "train.schedule.total_steps=$MEL_VAE_STEPS" \
+    --set "train.disc_schedule.total_steps=$MEL_VAE_STEPS" --set "model.gan.enabled=$MEL_VAE_GAN" \
     --set train.validate_every=1000 --set train.sample_every=0 --set train.checkpoint_every=500
   touch "$OUT/mel_vae/done"
 fi
-if [ ! -f "$OUT/hifigan/done" ]; then
+vocoder=griffin_lim
+if [ "$VOCODER" != griffin_lim ] && [ ! -f "$OUT/hifigan/done" ]; then
   stage "tiny HiFi-GAN, $VOCODER_STEPS steps"
   train --config "$ROOT/configs/codec/hifigan_tiny.yaml" --run-dir "$OUT/hifigan" \
     --set "data.manifest='$corpus'" --set "data.valid_manifest='$valid'" \
@@ -53,9 +60,10 @@ if [ ! -f "$OUT/hifigan/done" ]; then
     --set train.checkpoint_every=250
   touch "$OUT/hifigan/done"
 fi
+if [ "$VOCODER" != griffin_lim ]; then vocoder=$OUT/hifigan; fi
 if [ ! -f "$OUT/mel_vae.codec.safetensors" ]; then
-  stage "codec file with latent statistics"
-  "$MUDIT" convert codec --vae "$OUT/mel_vae" --vocoder "$OUT/hifigan" --manifest "$corpus" \
+  stage "codec file with latent statistics (vocoder: $VOCODER)"
+  "$MUDIT" convert codec --vae "$OUT/mel_vae" --vocoder "$vocoder" --manifest "$corpus" \
     --max-songs 64 --out "$OUT/mel_vae.codec.safetensors" --log-level warn
 fi
 if [ ! -f "$OUT/chinmu/done" ]; then
