@@ -40,7 +40,7 @@ Runner setup_eval(CLI::App& app, CommonOptions& common) {
                  "{dimension: [tag, ...]}}, scored against their references' tags")
       ->type_name("JSONL");
   app.add_option("--metrics", *metrics,
-                 "comma-separated: control, saa, ara, fad, lyrics, tags, reconstruction "
+                 "comma-separated: control, saa, ara, fad, lyrics, plan, tags, reconstruction "
                  "(default: all that apply but tags and reconstruction)");
   app.add_option("--fad-steps", o->fad_steps, "subset sizes of the FAD∞ fit (default 5)");
   app.add_flag("--no-report-audio", *no_audio, "leave the audio players out of report.html");

@@ -83,7 +83,7 @@ for label, s, reg in rows:
         g = groups.get(f"plan_{against}")
         if not g:
             continue
-        tc = f'{control["tempo_class"]:.3f}' if against == "labels" and control.get("class_songs") else ""
+        tc = f'{control["tempo_class"]:.3f}' if against == "labels" and control.get("tempo_class_songs") else ""
         print(f'| {label} | {int(g["songs"])} | {"the plan given" if against == "given" else "its labels"} '
               f'| {cell(g, "beat_f", "beat_songs")} | {cell(g, "tempo_within_8pct", "beat_songs")} '
               f'| {cell(g, "chord_bar_accuracy", "bars")} | {cell(g, "key", "key_songs")} '
