@@ -29,12 +29,15 @@ one_line_error() {  # one_line_error NAME: stderr is one "mudit ...: error: ..."
 absent() {  # absent NAME FILE: nothing was left behind
   if [ -e "$2" ]; then echo "FAIL $1: $2 was left behind"; failures=$((failures + 1)); fi
 }
-corpus_and_chinmu() {  # corpus_and_chinmu SONGS SEED: $work/corpus (manifest $M), $work/chinmu
-  # A few-step tiny ChinMu on a small synthetic corpus; needs $MUDIT and $CONFIGS. Exits 77
-  # (skip) without the General MIDI soundfont.
+need_soundfont() {  # exits 77 (skip) without the General MIDI soundfont the corpus is rendered with
   if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
     echo "skip: no General MIDI soundfont for the synthetic corpus"; exit 77
   fi
+}
+corpus_and_chinmu() {  # corpus_and_chinmu SONGS SEED: $work/corpus (manifest $M), $work/chinmu
+  # A few-step tiny ChinMu on a small synthetic corpus; needs $MUDIT and $CONFIGS. Exits 77
+  # (skip) without the General MIDI soundfont.
+  need_soundfont
   check synth 0 "$MUDIT" synth --out "$work/corpus" --songs "$1" --seconds 6 --seed "$2" \
     --log-level warn --set 'synth.soundfonts=[/usr/share/sounds/sf2/FluidR3_GM.sf2]'
   M="$work/corpus/manifest.jsonl"

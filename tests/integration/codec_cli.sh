@@ -12,9 +12,7 @@ trap 'rm -rf "$work"' EXIT
 # shellcheck source=cli_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 
-if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
-  echo "skip: no General MIDI soundfont"; exit 77
-fi
+need_soundfont
 M="$work/corpus/manifest.jsonl"
 check synth 0 "$MUDIT" synth --out "$work/corpus" --songs 3 --seconds 5 --seed 2 --log-level warn \
   --set 'synth.soundfonts=[/usr/share/sounds/sf2/FluidR3_GM.sf2]'

@@ -12,9 +12,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # shellcheck source=cli_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
-if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
-  echo "skip: no General MIDI soundfont for the synthetic corpus"; exit 77
-fi
+need_soundfont
 export MUDIT MUDIT_DEMO_SKIP_BUILD=1 DEMO_TRAIN_STEPS=20 DEMO_FLOOR=0 DEMO_CEILING_SONGS=4
 D=$work/demo
 demo() { bash "$ROOT/tools/demo.sh" --songs 16 --heldout 2 --out "$D" "$@"; }
