@@ -199,13 +199,21 @@ for path in sorted(glob.glob(os.path.join(sys.argv[2], "*.json"))):
     print(f"demo:   {name:14s} plan: {plan.get('bpm', 0):.0f} BPM ({src.get('beats', '-')}), "
           f"key {plan.get('key', '-')} ({src.get('key', '-')}); heard: beat F "
           f"{given.get('beat_f', float('nan')):.2f}, tempo {'right' if given.get('tempo_8') else 'off'}")
-print("demo: held-out songs, by register (against the plan given / the real song's labels):")
+print("demo: by register ('other': the prompts above), against the plan each song was given and")
+print("demo: against the held-out song's labels; tempo class = fast / slow as its labels say")
+print("demo:   register     against  songs  beat F  tempo ±8 %  chord/bar  key (weighted)  tempo class")
+def cell(s, key, n):
+    return f"{s[key]:.3f}" if s.get(n, 0) > 0 else "  -  "
 for reg, g in sorted(m.get("groups", {}).items()):
+    control = g.get("control", {})
     for against in ("plan_given", "plan_labels"):
         s = g.get(against)
-        if s and s.get("beat_songs", 0) > 0:
-            print(f"demo:   {reg:12s} {against:11s} n {int(s['songs']):3d}  beat F {s['beat_f']:.3f}  "
-                  f"tempo ±8 % {s['tempo_within_8pct']:.3f}  chord/bar {s.get('chord_bar_accuracy', 0):.3f}")
+        if not s or s.get("beat_songs", 0) == 0:
+            continue
+        tc = cell(control, "tempo_class", "tempo_class_songs") if against == "plan_labels" else ""
+        print(f"demo:   {reg:12s} {against[5:]:8s} {int(s['songs']):5d}  {cell(s, 'beat_f', 'beat_songs')}   "
+              f"{cell(s, 'tempo_within_8pct', 'beat_songs')}       {cell(s, 'chord_bar_accuracy', 'bars')}"
+              f"      {cell(s, 'key_weighted', 'key_songs')}           {tc}")
 PY
 echo
 echo "demo: listen to $OUT/songs/*.wav (each with its request and plan in a .json beside it);"

@@ -29,9 +29,11 @@ at::Tensor griffin_lim(const at::Tensor& magnitude, const StftOptions& options,
   const at::Tensor mag = (batched ? magnitude : magnitude.unsqueeze(0)).to(at::kFloat);
   // The iterations run on signals whose stft has exactly N frames; `length` applies at the end.
   const int64_t frames = mag.size(2);
-  // The same starting phases for every item: a song decodes the same alone or in a batch.
+  // The same starting phases for every item (a song decodes the same alone or in a batch),
+  // drawn on the CPU (the same on every device).
   const at::Tensor phase =
-      at::rand({mag.size(1), frames}, make_generator(config.seed, mag.device()), mag.options())
+      at::rand({mag.size(1), frames}, make_generator(config.seed), mag.options().device(c10::kCPU))
+          .to(mag.device())
           .expand_as(mag);
   at::Tensor angles = at::polar(at::ones_like(mag), phase * (2 * M_PI));
   at::Tensor previous;
