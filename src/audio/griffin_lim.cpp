@@ -55,15 +55,17 @@ at::Tensor mel_to_magnitude(const at::Tensor& mel, const MelConfig& cfg) {
   MUDIT_CHECK(mel.defined() && (mel.dim() == 2 || mel.dim() == 3) && mel.size(-2) == cfg.n_mels,
               ShapeError, "mel_to_magnitude: expected [B, ", cfg.n_mels, ", N], got ",
               mel.defined() ? mel.sizes() : c10::IntArrayRef{});
-  at::Tensor m = mel.to(at::kFloat);
+  // Float64 stays float64 (eval::key_from_mel reads keys through this); anything else is float32.
+  const auto dtype = mel.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  at::Tensor m = mel.to(dtype);
   if (cfg.log == "ln") {
     m = m.exp();
   } else if (cfg.log == "log10") {
     m = at::pow(10.0, m);
   }
   const MelSpectrogram spec(cfg);
-  const at::Tensor inverse = at::linalg_pinv(spec.filterbank(c10::kCPU, at::kDouble))
-                                 .to(m.device(), at::kFloat);  // [F, M]
+  const at::Tensor inverse =
+      at::linalg_pinv(spec.filterbank(c10::kCPU, at::kDouble)).to(m.device(), dtype);  // [F, M]
   return at::matmul(inverse, m).clamp_min(0).pow(1.0 / cfg.power);
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "mudit/audio/analysis.h"
+#include "mudit/audio/griffin_lim.h"
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
 #include "mudit/data/synth.h"
@@ -133,11 +134,7 @@ std::map<std::string, double> PlanScoreSummary::to_map() const {
 PlanKey key_from_mel(const at::Tensor& log_mel, const MelConfig& cfg) {
   MUDIT_CHECK(log_mel.dim() == 2 && log_mel.size(0) == cfg.n_mels, ShapeError,
               "key from mel: want [", cfg.n_mels, ", N], got ", log_mel.sizes());
-  const MelSpectrogram mel(cfg);
-  const at::Tensor x = log_mel.to(at::kDouble).cpu();
-  const at::Tensor m = cfg.log == "ln" ? x.exp() : cfg.log == "log10" ? at::pow(10.0, x) : x;
-  const at::Tensor inverse = at::linalg_pinv(mel.filterbank(c10::kCPU, at::kDouble));  // [F, M]
-  const at::Tensor magnitude = at::matmul(inverse, m).clamp_min(0).pow(1.0 / cfg.power);
+  const at::Tensor magnitude = mel_to_magnitude(log_mel.to(at::kDouble).cpu(), cfg);  // [F, N]
   // A 1024-point frame at 24 kHz (23 Hz bins) cannot tell semitones apart below about 400 Hz:
   // the fold starts at A3 (220 Hz), where a bin is under two semitones wide.
   ChromaConfig cc;

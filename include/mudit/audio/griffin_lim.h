@@ -42,7 +42,8 @@ at::Tensor griffin_lim(const at::Tensor& magnitude, const StftOptions& options,
 
 /// A spectrogram of `cfg` ([B, n_mels, N] or [n_mels, N], after cfg.log) -> the linear
 /// magnitude [B, n_fft/2 + 1, N] it most plausibly came from: the log undone, the pseudo-inverse
-/// of the filterbank, clipped at zero, the power undone.
+/// of the filterbank, clipped at zero, the power undone. Computed in float64 for a float64 mel,
+/// else in float32.
 at::Tensor mel_to_magnitude(const at::Tensor& mel, const MelConfig& cfg);
 
 /// A spectrogram of `cfg` -> waveform [B, N * hop] (or [N * hop]), the length a vocoder gives
