@@ -38,29 +38,13 @@ done
 say() { echo "bootstrap: $*"; }
 
 # --- 1. Debian packages ---------------------------------------------------------------------
-# Build tools, then the libraries DESIGN.md §1 names, grouped by the layer that uses them.
-DEB_PACKAGES=(
-  cmake ninja-build ccache g++ pkg-config git clang-format python3 python3-venv
-  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  libsndfile1-dev libsoxr-dev libebur128-dev libpng-dev libaubio-dev
-  libgloo-dev
-  libopencc-dev
-  libutf8proc-dev
-  # synthetic corpus (issue 5): instruments, sung syllables, English voice
-  libfluidsynth-dev fluid-soundfont-gm musescore-general-soundfont timgm6mb-soundfont
-  gcin-voice libespeak-ng-dev espeak-ng-data
-  # retrieval service (issue 12): vector index, HTTP, password hashes
-  libfaiss-dev libcpp-httplib-dev libargon2-dev
-  # pronunciation data for G2P (processed at build time)
-  unicode-data rime-data-terra-pinyin python3-jieba festlex-cmu libbz2-dev
-)
-# --test-extras: a headless browser for the evaluation report's and the search page's tests (CJK
-# fonts for them, chromedriver for selenium); clang with its sanitizer and libFuzzer runtimes
-# and valgrind for tools/fuzz.sh and tools/sanitize.sh
-if [ "$TEST_EXTRAS" = 1 ]; then
-  DEB_PACKAGES+=(chromium chromium-driver fonts-noto-cjk clang libclang-rt-14-dev valgrind)
-fi
+# One list for the whole project (tools/deps/debian.txt): the toolchain, tools, the libraries and
+# data of the build, the run-time data of the tests; --test-extras adds a headless browser for the
+# report's and the search page's tests, clang with its sanitizer and libFuzzer runtimes, valgrind.
+roles=(toolchain tool build run)
+[ "$TEST_EXTRAS" = 1 ] && roles+=(extra)
+mapfile -t DEB_PACKAGES < <("$ROOT/tools/deps/list.sh" "${roles[@]}")
+[ ${#DEB_PACKAGES[@]} -gt 0 ] || { echo "bootstrap: tools/deps/debian.txt lists nothing" >&2; exit 1; }
 
 missing=()
 while read -r pkg status; do

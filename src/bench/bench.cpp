@@ -19,8 +19,10 @@ using SuiteFn = std::function<std::vector<Measurement>(const BenchOptions&)>;
 
 const std::map<std::string, SuiteFn>& suites() {
   static const std::map<std::string, SuiteFn> table = {
-      {"codec", run_codec_suite},   {"ddp", run_ddp_suite},     {"generator", run_generator_suite},
-      {"loader", run_loader_suite}, {"serve", run_serve_suite}, {"vocoder", run_vocoder_suite},
+      {"codec", run_codec_suite},     {"ddp", run_ddp_suite},
+      {"device", run_device_suite},   {"generator", run_generator_suite},
+      {"loader", run_loader_suite},   {"serve", run_serve_suite},
+      {"vocoder", run_vocoder_suite},
   };
   return table;
 }
@@ -58,6 +60,8 @@ std::string to_json(const std::vector<Measurement>& results, const BenchOptions&
   j["machine"] = {{"host", host},
                   {"cpus", sysconf(_SC_NPROCESSORS_ONLN)},
                   {"threads_per_process", options.threads},
+                  {"device", options.device},
+                  {"scale", options.scale},
                   {"build", build_info()}};
   j["results"] = nlohmann::json::array();
   for (const auto& r : results) {
@@ -70,11 +74,11 @@ std::string to_json(const std::vector<Measurement>& results, const BenchOptions&
 std::string to_table(const std::vector<Measurement>& results) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "%-9s %-30s %14s  %s\n", "suite", "measurement", "value",
+  std::snprintf(line, sizeof line, "%-9s %-40s %14s  %s\n", "suite", "measurement", "value",
                 "unit");
   out += line;
   for (const auto& r : results) {
-    std::snprintf(line, sizeof line, "%-9s %-30s %14.4g  %s\n", r.suite.c_str(), r.name.c_str(),
+    std::snprintf(line, sizeof line, "%-9s %-40s %14.4g  %s\n", r.suite.c_str(), r.name.c_str(),
                   r.value, r.unit.c_str());
     out += line;
   }

@@ -58,4 +58,13 @@ std::vector<Measurement> run_codec_suite(const BenchOptions& options);
 /// add). Query vectors are drawn from the query text's hash, so no text tower runs.
 std::vector<Measurement> run_serve_suite(const BenchOptions& options);
 
+/// "device": the device of `options.device` measured with mudit's models at `options.scale`
+/// (random weights): its dense matrix-product rate (bf16 8192^3 on a GPU, fp32 on the CPU; the
+/// MFU's denominator); the generator backbone's training step (AdamW, bf16 autocast on a GPU; 8
+/// songs of 1024 frames at seed scale) in ms, tokens/s, MFU and peak memory, with and without
+/// activation checkpointing; and a song from noise to audio (30 Euler steps of the guided
+/// two-row batch, the mel VAE's decoder, the vocoder; 240 s at seed scale) in seconds, split
+/// into sampler and decode. Peak memory is the caching allocator's mark (GPU only).
+std::vector<Measurement> run_device_suite(const BenchOptions& options);
+
 }  // namespace mudit::bench

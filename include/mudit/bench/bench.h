@@ -15,6 +15,8 @@ struct BenchOptions {
   int repeats = 20;                // timed iterations; suites report medians
   int threads = 1;                 // LibTorch threads per process (pinned the same on both sides)
   std::filesystem::path work_dir;  // scratch space (a temporary folder when empty)
+  std::string device = "cpu";      // the "device" suite's device: cpu, cuda, cuda:N, auto
+  std::string scale = "seed";      // the "device" suite's models: seed or tiny
 };
 
 /// One number: `value` in `unit` (e.g. "ms", "x", "tokens/s").
