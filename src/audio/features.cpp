@@ -224,6 +224,27 @@ torch::Tensor mel_to_hz(const torch::Tensor& mel, const std::string& scale) {
   return torch::where(mel >= kSlaneyMinLogMel, log_part, mel * kSlaneyHzPerMel);
 }
 
+torch::Tensor mel_chroma_matrix(const MelConfig& mel, double f_min, double f_max, double sigma) {
+  MUDIT_CHECK(f_min > 0 && f_min < f_max && sigma > 0, ConfigError,
+              "mel_chroma_matrix: need 0 < f_min < f_max and sigma > 0, got f_min ", f_min,
+              ", f_max ", f_max, ", sigma ", sigma);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const double top = mel.f_max && *mel.f_max > 0 ? *mel.f_max : mel.sample_rate / 2.0;
+  const torch::Tensor points = torch::linspace(hz_to_mel(mel.f_min, mel.mel_scale),
+                                               hz_to_mel(top, mel.mel_scale), mel.n_mels + 2, f64);
+  const torch::Tensor centres = mel_to_hz(points.slice(0, 1, -1), mel.mel_scale);  // [M]
+  const torch::Tensor pitch = 12.0 * torch::log2(centres / 440.0) + 69.0;          // MIDI
+  const torch::Tensor classes = torch::arange(12, f64).unsqueeze(1);               // [12, 1]
+  torch::Tensor d = torch::remainder(pitch.unsqueeze(0) - classes, 12.0);          // [12, M]
+  d = torch::minimum(d, 12.0 - d);
+  torch::Tensor w = torch::exp(-0.5 * (d / sigma).pow(2));
+  w = w / w.sum(0, true);
+  const torch::Tensor inside = (centres >= f_min) & (centres <= f_max);
+  MUDIT_CHECK(inside.any().item<bool>(), ConfigError, "mel_chroma_matrix: no mel band lies in [",
+              f_min, ", ", f_max, "] Hz");
+  return (w * inside.unsqueeze(0).to(torch::kFloat64)).to(torch::kFloat32);
+}
+
 torch::Tensor mel_filterbank(int64_t sample_rate, int64_t n_fft, int64_t n_mels, double f_min,
                              std::optional<double> f_max, const std::string& mel_scale,
                              const std::string& norm, c10::ScalarType dtype, c10::Device device) {

@@ -419,6 +419,42 @@ TEST(MelSpectrogram, ConfigValidationNamesTheChoices) {
               HasSubstr("[T] or [B, T]"));
 }
 
+// --- pitch classes of mel bands ---------------------------------------------------------------
+
+// Tones over the default range (Eb4 311 Hz to C6 1047 Hz) through the MuDiT mel: the chroma of
+// their mel magnitude peaks at the tone's pitch class, with at least 30 % of the weight there
+// (below ~300 Hz the STFT's main lobe spans several semitones; see mel_chroma_matrix).
+TEST(MelChroma, ToneChromaPeaksAtItsPitchClass) {
+  const MelConfig cfg = MelConfig::mudit_24k();
+  const torch::Tensor matrix = mel_chroma_matrix(cfg);  // [12, M]
+  ASSERT_EQ(matrix.sizes(), (std::vector<int64_t>{12, cfg.n_mels}));
+  const MelSpectrogram mel(cfg);
+  const torch::Tensor t = torch::arange(24000, torch::kFloat64) / 24000.0;
+  for (int midi = 63; midi <= 84; ++midi) {
+    const double hz = 440.0 * std::pow(2.0, (midi - 69) / 12.0);
+    const torch::Tensor tone = torch::sin(2 * M_PI * hz * t).to(torch::kFloat32);  // [T]
+    const torch::Tensor magnitude = torch::exp(mel(tone) * 0.5);                   // [M, N]
+    const torch::Tensor chroma = torch::matmul(matrix, magnitude).mean(1);         // [12]
+    EXPECT_EQ(chroma.argmax().item<int64_t>(), midi % 12) << "MIDI " << midi;
+    EXPECT_GT((chroma.max() / chroma.sum()).item<double>(), 0.3) << "MIDI " << midi;
+  }
+}
+
+TEST(MelChroma, BandsOutsideTheRangeWeighNothingAndInsideSumToOne) {
+  const MelConfig cfg = MelConfig::mudit_24k();
+  const torch::Tensor matrix = mel_chroma_matrix(cfg, 200.0, 1000.0);
+  const torch::Tensor per_band = matrix.sum(0);  // [M]
+  const int64_t inside = per_band.gt(0.5).sum().item<int64_t>();
+  EXPECT_GT(inside, 10);
+  EXPECT_LT(inside, cfg.n_mels / 2);
+  EXPECT_TRUE(
+      torch::allclose(per_band.masked_select(per_band.gt(0.5)), torch::ones({inside}), 1e-5, 1e-5));
+  EXPECT_EQ(per_band.lt(0.5).logical_and(per_band.ne(0)).sum().item<int64_t>(), 0);
+  EXPECT_THAT(error_of([&] { mel_chroma_matrix(cfg, 9000.0, 9500.0); }),
+              HasSubstr("no mel band lies in"));
+  EXPECT_THAT(error_of([&] { mel_chroma_matrix(cfg, 500.0, 400.0); }), HasSubstr("f_min < f_max"));
+}
+
 // --- device x dtype -----------------------------------------------------------------------
 
 class MelDevice : public ::testing::TestWithParam<std::string> {};

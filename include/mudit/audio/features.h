@@ -149,6 +149,17 @@ struct MelConfig {
   static MelConfig mudit_24k();
 };
 
+/// Pitch-class weights of a MelConfig's bands: [12, n_mels] (row 0 = C). A band whose centre lies
+/// in [f_min, f_max] spreads its weight over the pitch classes by a Gaussian of `sigma`
+/// semitones around the centre's pitch (circular distance), summing to 1; other bands get 0.
+/// chroma = matrix @ magnitude-like mel ([B, n_mels, N] -> [B, 12, N]). The default range
+/// starts where the MuDiT mel resolves semitones: its 1024-point STFT has 23.4 Hz bins and a
+/// main lobe of +-47 Hz, so below ~300 Hz a pure tone lights the neighbouring pitch classes as
+/// much as its own (measured: the peak class is right from 311 Hz up, wrong at 196-247 Hz).
+/// Throws ConfigError for an empty range or sigma <= 0.
+torch::Tensor mel_chroma_matrix(const MelConfig& mel, double f_min = 300.0, double f_max = 2000.0,
+                                double sigma = 0.5);
+
 /// Computes a MelConfig's spectrogram. The window and filterbank are built once per
 /// (device, dtype) the first time an input arrives there and reused afterwards (thread-safe;
 /// copies share the cache). Not a module: it has no parameters and adds nothing to a state dict.

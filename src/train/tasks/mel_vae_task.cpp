@@ -1,8 +1,10 @@
 // The "mel_vae" task: the mel VAE on log-mel frames of random mono segments, normalised per bin
 // with statistics measured on the training data when the task starts, with L1 / L2
-// reconstruction in the normalised space, annealed KL and a 2-D patch discriminator.
+// reconstruction in the normalised space, annealed KL, an optional pitch-class (chroma) loss and
+// a 2-D patch discriminator.
 #include <ATen/ATen.h>
 
+#include "mudit/audio/features.h"
 #include "mudit/core/error.h"
 #include "mudit/core/log.h"
 #include "mudit/core/rng.h"
@@ -16,6 +18,23 @@
 namespace mudit::train {
 namespace {
 
+/// L1 between the per-frame pitch-class profiles of the reconstruction and the input: chroma of
+/// the mel magnitude (exp(log-mel / 2)) through mel_chroma_matrix(), each frame scaled to sum 1.
+/// L1 on the normalised log-mel is dominated by loudness and timbre; this term is about which
+/// pitches sound, what key and chord estimators read.
+struct ChromaLossConfig {
+  double weight = 0;     ///< 0: off (the validation still reports valid/chroma_l1)
+  double f_min = 300.0;  ///< where the MuDiT mel resolves semitones (see mel_chroma_matrix)
+  double f_max = 2000.0;
+
+  template <class V>
+  void visit(V& v) {
+    v("weight", weight);
+    v("f_min", f_min);
+    v("f_max", f_max);
+  }
+};
+
 struct MelVAETaskConfig {
   MelVAEConfig vae;
   std::vector<int64_t> discriminator{32, 64, 128, 256};  ///< MelDiscriminator channels
@@ -25,6 +44,7 @@ struct MelVAETaskConfig {
     l.kl = {1e-4, 0, 5000};
     return l;
   }();
+  ChromaLossConfig chroma;
   GanConfig gan;
   int64_t stats_segments = 256;  ///< training segments the mel statistics are measured on
 
@@ -33,6 +53,7 @@ struct MelVAETaskConfig {
     v("vae", vae);
     v("discriminator", discriminator);
     v("loss", loss);
+    v("chroma", chroma);
     v("gan", gan);
     v("stats_segments", stats_segments);
   }
@@ -46,6 +67,10 @@ class MelVAETask : public GanCodecTask {
                       cfg.vae.mel.hop_length * cfg.vae.frames_per_latent()}),
         cfg_(std::move(cfg)) {
     MUDIT_CHECK(cfg_.stats_segments > 0, ConfigError, "model.stats_segments must be positive");
+    MUDIT_CHECK(cfg_.chroma.weight >= 0, ConfigError, "model.chroma.weight must be >= 0, got ",
+                cfg_.chroma.weight);
+    chroma_matrix_ = mel_chroma_matrix(cfg_.vae.mel, cfg_.chroma.f_min, cfg_.chroma.f_max)
+                         .to(ctx.device);  // [12, M]
     {
       torch::NoGradGuard no_grad;
       seed_init();
@@ -73,6 +98,7 @@ class MelVAETask : public GanCodecTask {
       const at::Tensor logmel = vae_->mel_frames(seg.to(ctx_.device));  // [1, M, N]
       const at::Tensor recon = vae_->decode(vae_->encode(logmel));
       sums["mel_l1"] += (recon - logmel).abs().mean().item<double>() / n;
+      sums["chroma_l1"] += (chroma(recon) - chroma(logmel)).abs().sum(1).mean().item<double>() / n;
       if (vocoder_.generator) {
         const at::Tensor y = vocoder_.generator(recon).squeeze(0).cpu();  // [1, T]
         sums["si_sdr"] += eval::si_sdr(y, seg) / n;
@@ -125,6 +151,12 @@ class MelVAETask : public GanCodecTask {
       r.terms["l2"] = train::l2_loss(out.recon, x);
       r.loss = r.loss + w.l2 * r.terms["l2"];
     }
+    if (cfg_.chroma.weight > 0) {
+      const at::Tensor fake = chroma(vae_->denormalize(out.recon));
+      const at::Tensor real = chroma(vae_->denormalize(x)).detach();
+      r.terms["chroma"] = (fake - real).abs().sum(1).mean();
+      r.loss = r.loss + cfg_.chroma.weight * r.terms["chroma"];
+    }
     r.terms["kl"] = out.posterior.kl();
     r.loss = r.loss + kl_weight(w.kl, step) * r.terms["kl"];
     return r;
@@ -137,6 +169,15 @@ class MelVAETask : public GanCodecTask {
   }
 
  private:
+  // Per-frame pitch-class profile of a log-mel [B, M, N] -> [B, 12, N], each frame summing to 1
+  // (a silent frame to nearly 0). The log-mel is capped so that a wild reconstruction cannot
+  // overflow exp().
+  at::Tensor chroma(const at::Tensor& logmel) const {
+    const at::Tensor magnitude = at::exp(logmel.clamp_max(30.0) * 0.5);
+    const at::Tensor c = at::matmul(chroma_matrix_.to(magnitude.dtype()), magnitude);
+    return c / (c.sum(1, true) + 1e-3);
+  }
+
   // Per-bin mean and std of the log-mel over `stats_segments` training segments (drawn from the
   // run's seed, so every rank measures the same values).
   void measure_statistics() {
@@ -165,6 +206,7 @@ class MelVAETask : public GanCodecTask {
   MelVAETaskConfig cfg_;
   MelVAE vae_{nullptr};
   MelDiscriminator disc_{nullptr};
+  at::Tensor chroma_matrix_;  // [12, n_mels]
   Vocoder vocoder_;
   bool logged_original_ = false;
 };
