@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -65,22 +66,33 @@ std::string to_json(const std::vector<Measurement>& results, const BenchOptions&
                   {"build", build_info()}};
   j["results"] = nlohmann::json::array();
   for (const auto& r : results) {
-    j["results"].push_back(
-        {{"suite", r.suite}, {"name", r.name}, {"value", r.value}, {"unit", r.unit}});
+    nlohmann::ordered_json e = {
+        {"suite", r.suite}, {"name", r.name}, {"value", r.value}, {"unit", r.unit}};
+    if (std::isfinite(r.low) && std::isfinite(r.high)) e["iqr"] = {r.low, r.high};
+    if (!r.verdict.empty()) e["verdict"] = r.verdict;
+    j["results"].push_back(e);
   }
   return j.dump(2) + "\n";
 }
 
 std::string to_table(const std::vector<Measurement>& results) {
+  // Fixed columns (tools/gpu/run.sh reads them): suite 9, measurement 40, value 14, unit 10,
+  // interquartile range 23, verdict.
   std::string out;
-  char line[256];
-  std::snprintf(line, sizeof line, "%-9s %-40s %14s  %s\n", "suite", "measurement", "value",
-                "unit");
+  char line[320];
+  std::snprintf(line, sizeof line, "%-9s %-40s %14s  %-10s %-23s %s\n", "suite", "measurement",
+                "value", "unit", "IQR", "verdict");
   out += line;
   for (const auto& r : results) {
-    std::snprintf(line, sizeof line, "%-9s %-40s %14.4g  %s\n", r.suite.c_str(), r.name.c_str(),
-                  r.value, r.unit.c_str());
-    out += line;
+    char iqr[64] = "";
+    if (std::isfinite(r.low) && std::isfinite(r.high)) {
+      std::snprintf(iqr, sizeof iqr, "[%.4g, %.4g]", r.low, r.high);
+    }
+    std::snprintf(line, sizeof line, "%-9s %-40s %14.4g  %-10s %-23s %s", r.suite.c_str(),
+                  r.name.c_str(), r.value, r.unit.c_str(), iqr, r.verdict.c_str());
+    std::string row = line;
+    row.erase(row.find_last_not_of(' ') + 1);
+    out += row + "\n";
   }
   return out;
 }

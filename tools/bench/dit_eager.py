@@ -3,16 +3,15 @@
     dit_eager.py WORK_DIR
 
 Our own port of mudit::DiT's forward (src/models/dit.cpp). WORK_DIR holds what the C++ side
-wrote: config.json (the DiTConfig fields under "dit"; "threads"; "sample": warmup and repeats of
-the sampling forward; "train": warmup, repeats and the AdamW settings, or null),
-weights.safetensors (the state dict, the C++ module names), sample_inputs.safetensors (a
+wrote: config.json (the DiTConfig fields under "dit"; "threads"; "train": the AdamW settings, or
+null), weights.safetensors (the state dict, the C++ module names), sample_inputs.safetensors (a
 DiTInputs: x, t, frame_mask, cond, cond_keep, lyrics, lyric_mask, lyrics_keep, known,
 known_mask; a missing name is an undefined tensor), cpp_out.safetensors (`out`, the C++
 output for those inputs) and, with training, train_inputs.safetensors (a DiTInputs plus
-`target`). Runs in the order the C++ side did: the sampling forwards under inference_mode, then
-the training steps (zero_grad, forward, masked MSE, backward, AdamW step). Prints one JSON
-line: {"forward_seconds": [...], "max_abs_diff": |PyTorch - C++| of the forward,
-"train_seconds": [...], "first_loss": the loss of the first step}. Exits 77 when torch or
+`target`). Serves (worker.py's protocol) "sample", the forward under inference_mode, and with
+training "train" (zero_grad, forward, masked MSE, backward, AdamW step); the C++ side asks for
+all sampling forwards first, as it runs its own. "done" answers {"max_abs_diff": |PyTorch - C++|
+of the last forward, "first_loss": the loss of the first step}. Exits 77 when torch or
 safetensors is missing.
 
 The outputs agree to about an ulp, not bit for bit, for one reason: on inputs of more than two
@@ -33,6 +32,8 @@ try:
     from safetensors.torch import load_file
 except ImportError:
     sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from worker import serve  # noqa: E402
 
 
 def timestep_embedding(t, dim, max_period):
@@ -262,22 +263,15 @@ def main():
     with torch.device("meta"):
         model = DiT(cfg["dit"])
     model.load_state_dict(load(work, "weights.safetensors"), strict=True, assign=True)
-    result = {}
-
-    sample = cfg["sample"]
     inp = load(work, "sample_inputs.safetensors")
-    model.eval()
-    seconds = []
-    with torch.inference_mode():
-        for i in range(sample["warmup"] + sample["repeats"]):
-            start = time.perf_counter()
-            out = model(inp)
-            if i >= sample["warmup"]:
-                seconds.append(time.perf_counter() - start)
-    ref = load(work, "cpp_out.safetensors")["out"]
-    result["forward_seconds"] = seconds
-    result["max_abs_diff"] = float((out - ref).abs().max())
+    state = {}
 
+    def sample():
+        model.eval()
+        with torch.inference_mode():
+            state["out"] = model(inp)
+
+    ops = {"sample": sample}
     train = cfg["train"]
     if train:
         batch = load(work, "train_inputs.safetensors")
@@ -285,20 +279,25 @@ def main():
         scored = batch["frame_mask"] & batch["known_mask"].logical_not()
         opt = torch.optim.AdamW(model.parameters(), lr=train["lr"], betas=tuple(train["betas"]),
                                 eps=train["eps"], weight_decay=train["weight_decay"])
-        model.train()
-        seconds = []
-        for i in range(train["warmup"] + train["repeats"]):
-            start = time.perf_counter()
+
+        def step():
+            model.train()
             opt.zero_grad()
             loss = masked_mse(model(batch), target, scored)
             loss.backward()
             opt.step()
-            if i == 0:
-                result["first_loss"] = loss.item()
-            if i >= train["warmup"]:
-                seconds.append(time.perf_counter() - start)
-        result["train_seconds"] = seconds
-    print(json.dumps(result))
+            state.setdefault("first_loss", loss.item())
+
+        ops["train"] = step
+
+    def finish():
+        ref = load(work, "cpp_out.safetensors")["out"]
+        result = {"max_abs_diff": float((state["out"] - ref).abs().max())}
+        if "first_loss" in state:
+            result["first_loss"] = state["first_loss"]
+        return result
+
+    serve(ops, finish)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,11 @@
 
     hifigan_eager.py WORK_DIR
 
-WORK_DIR holds what the C++ side wrote: config.json (the generator's shape, warmup, repeats,
-threads), weights.safetensors (weight norm folded into plain `weight`s, the official names),
-mel.safetensors (`mel` [1, M, N]) and cpp_out.safetensors (`audio`, the C++ output). Prints one
-JSON line: {"seconds": [per-iteration times], "max_abs_diff": |PyTorch - C++|}. Exits 77 when
-torch or safetensors is missing.
+WORK_DIR holds what the C++ side wrote: config.json (the generator's shape, threads),
+weights.safetensors (weight norm folded into plain `weight`s, the official names),
+mel.safetensors (`mel` [1, M, N]) and cpp_out.safetensors (`audio`, the C++ output). Serves the
+operation "forward" (worker.py's protocol); "done" answers {"max_abs_diff": |PyTorch - C++|} of
+the last forward. Exits 77 when torch or safetensors is missing.
 """
 import json
 import os
@@ -19,6 +19,8 @@ try:
     from safetensors.torch import load_file
 except ImportError:
     sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from worker import serve  # noqa: E402
 
 LRELU = 0.1
 
@@ -89,15 +91,17 @@ def main():
     model = Generator(cfg["generator"]).eval()
     model.load_state_dict(load_file(os.path.join(work, "weights.safetensors")), strict=True)
     mel = load_file(os.path.join(work, "mel.safetensors"))["mel"]
-    seconds = []
-    with torch.inference_mode():
-        for i in range(cfg["warmup"] + cfg["repeats"]):
-            start = time.perf_counter()
-            out = model(mel)
-            if i >= cfg["warmup"]:
-                seconds.append(time.perf_counter() - start)
-    ref = load_file(os.path.join(work, "cpp_out.safetensors"))["audio"]
-    print(json.dumps({"seconds": seconds, "max_abs_diff": float((out - ref).abs().max())}))
+    state = {}
+
+    def forward():
+        with torch.inference_mode():
+            state["out"] = model(mel)
+
+    def finish():
+        ref = load_file(os.path.join(work, "cpp_out.safetensors"))["audio"]
+        return {"max_abs_diff": float((state["out"] - ref).abs().max())}
+
+    serve({"forward": forward}, finish)
 
 
 if __name__ == "__main__":

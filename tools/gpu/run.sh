@@ -105,13 +105,13 @@ tests_line=$(grep -E '^\[  (PASSED|SKIPPED|FAILED) +\] [0-9]+ tests?' "$RESULTS/
   echo "GPU tests: ${tests_line:-no summary}"
   echo
   if [ -f "$RESULTS/bench.log" ] && grep -q '^suite ' "$RESULTS/bench.log"; then
-    echo "| measurement | value | unit |"
-    echo "|---|---|---|"
-    # mudit bench's table: suite (9 wide), measurement (40), value (14), unit
+    echo "| measurement | value | unit | IQR |"
+    echo "|---|---|---|---|"
+    # mudit bench's table: suite (9 wide), measurement (40), value (14), unit (10), IQR (23), verdict
     awk '/^suite / {on = 1; next} on && length($0) > 50 {
-      m = substr($0, 11, 40); v = substr($0, 52, 14); u = substr($0, 68)
-      gsub(/^ +| +$/, "", m); gsub(/^ +| +$/, "", v); gsub(/^ +| +$/, "", u)
-      print "| " m " | " v " | " u " |" }' "$RESULTS/bench.log"
+      m = substr($0, 11, 40); v = substr($0, 52, 14); u = substr($0, 68, 10); q = substr($0, 79, 23)
+      gsub(/^ +| +$/, "", m); gsub(/^ +| +$/, "", v); gsub(/^ +| +$/, "", u); gsub(/^ +| +$/, "", q)
+      print "| " m " | " v " | " u " | " q " |" }' "$RESULTS/bench.log"
   fi
 } >"$RESULTS/results.md"
 {

@@ -4,6 +4,7 @@
 // asserted in tests. Each suite measures mudit against a baseline taken in the same run.
 
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,12 +20,17 @@ struct BenchOptions {
   std::string scale = "seed";      // the "device" suite's models: seed or tiny
 };
 
-/// One number: `value` in `unit` (e.g. "ms", "x", "tokens/s").
+/// One number: `value` in `unit` (e.g. "ms", "x", "tokens/s"); for a timing compared with a
+/// baseline, its spread (the interquartile range [low, high]) and, for a speed-up, the verdict
+/// ("faster", "same", "slower": only where the two sides' ranges do not overlap is it not "same").
 struct Measurement {
   std::string suite;
   std::string name;
   double value = 0;
   std::string unit;
+  double low = std::numeric_limits<double>::quiet_NaN();
+  double high = std::numeric_limits<double>::quiet_NaN();
+  std::string verdict;
 };
 
 std::vector<std::string> suite_names();
