@@ -6,9 +6,10 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/optim/adamw.h>
 
-#include <chrono>
 #include <cmath>
+#include <functional>
 
+#include "bench/common.h"
 #include "bench/python_baseline.h"
 #include "bench/suites.h"
 #include "mudit/core/device.h"
@@ -85,44 +86,16 @@ train::AmpConfig amp_for(bool cuda) {
   return amp;
 }
 
-class Timer {
- public:
-  explicit Timer(const at::Device& device) : device_(device) {}
-  void sync() const {
-    if (device_.is_cuda()) at::accelerator::synchronizeDevice(index_of(device_));
-  }
-  template <class F>
-  std::vector<double> run(int warmup, int repeats, F&& f) const {
-    std::vector<double> times;
-    for (int i = 0; i < warmup + repeats; ++i) {
-      sync();
-      const auto t0 = std::chrono::steady_clock::now();
-      f();
-      sync();
-      if (i >= warmup) {
-        times.push_back(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
-    }
-    return times;
-  }
+// A measured time in seconds, its spread carried to `scale / t` (a rate: the range inverts).
+Measurement rate_of(const std::string& name, const Spread& t, double scale,
+                    const std::string& unit) {
+  return {"device", name, scale / t.median, unit, scale / t.high, scale / t.low, ""};
+}
 
- private:
-  at::Device device_;
-};
-
-// DiT's initialisation zeroes the modulations and the output layer; random weights make every
-// path compute (the timing of a trained model).
-void randomize(torch::nn::Module& model) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : model.parameters()) {
-    if (p.dim() >= 2) {
-      const double bound = 1.0 / std::sqrt(static_cast<double>(p[0].numel()));
-      p.uniform_(-bound, bound);
-    } else {
-      p.normal_(0, 0.1);
-    }
-  }
+// A measured time in seconds, times `scale`, with its spread.
+Measurement time_of(const std::string& name, const Spread& t, double scale,
+                    const std::string& unit) {
+  return {"device", name, t.median * scale, unit, t.low * scale, t.high * scale, ""};
 }
 
 DiTInputs song_inputs(const Scale& s, int64_t batch, int64_t frames, const at::Device& device) {
@@ -169,7 +142,9 @@ std::vector<Measurement> run_device_suite(const BenchOptions& options) {
   at::set_num_threads(options.threads);
   const Scale s = make_scale(options.scale, cuda);
   const std::string at_scale = " (" + options.scale + ")";
-  const Timer timer(device);
+  const std::function<void()> sync = [&] {
+    if (cuda) at::accelerator::synchronizeDevice(index_of(device));
+  };
   const int warmup = options.warmup, repeats = options.repeats;
   // bf16 on a GPU (autocast, as training runs there); fp32 on the CPU.
   const at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
@@ -181,11 +156,13 @@ std::vector<Measurement> run_device_suite(const BenchOptions& options) {
     const int64_t n = s.matmul_n;
     const auto opts = at::TensorOptions().device(device).dtype(dtype);
     const at::Tensor a = at::randn({n, n}, opts), b = at::randn({n, n}, opts);
-    const double t = median(timer.run(warmup, repeats, [&] { (void)at::mm(a, b); }));
-    rate = 2.0 * std::pow(static_cast<double>(n), 3) / t;
-    out.push_back({"device",
-                   std::string(cuda ? "bf16" : "fp32") + " matmul " + std::to_string(n) + "^3",
-                   rate / 1e12, "TFLOP/s"});
+    const double flop = 2.0 * std::pow(static_cast<double>(n), 3);
+    const Spread t = spread_of(time_runs(
+        warmup, repeats, [&] { (void)at::mm(a, b); }, sync));
+    rate = flop / t.median;
+    out.push_back(
+        rate_of(std::string(cuda ? "bf16" : "fp32") + " matmul " + std::to_string(n) + "^3", t,
+                flop / 1e12, "TFLOP/s"));
     reset_peak_memory(device);
   }
 
@@ -194,7 +171,7 @@ std::vector<Measurement> run_device_suite(const BenchOptions& options) {
   {
     torch::manual_seed(0);
     DiT model(s.dit);
-    randomize(*model);
+    randomize_weights(*model);
     model->to(device);
     model->train();
     const int64_t params = matmul_parameters(*model);
@@ -206,20 +183,23 @@ std::vector<Measurement> run_device_suite(const BenchOptions& options) {
     for (const bool checkpointing : {false, true}) {
       model->set_activation_checkpointing(checkpointing);
       reset_peak_memory(device);
-      const double t = median(timer.run(warmup, repeats, [&] {
-        opt.zero_grad();
-        at::Tensor loss;
-        {
-          const train::AutocastGuard autocast(device.type(), amp_for(cuda));
-          loss = (model->forward(batch).to(at::kFloat) - target).pow(2).mean();
-        }
-        loss.backward();
-        opt.step();
-      }));
+      const Spread t = spread_of(time_runs(
+          warmup, repeats,
+          [&] {
+            opt.zero_grad();
+            at::Tensor loss;
+            {
+              const train::AutocastGuard autocast(device.type(), amp_for(cuda));
+              loss = (model->forward(batch).to(at::kFloat) - target).pow(2).mean();
+            }
+            loss.backward();
+            opt.step();
+          },
+          sync));
       const std::string tag = std::string(checkpointing ? " checkpointed" : "") + at_scale;
-      out.push_back({"device", "train step" + tag, t * 1e3, "ms"});
-      out.push_back({"device", "train tokens/s" + tag, tokens / t, "tokens/s"});
-      out.push_back({"device", "train MFU" + tag, 100.0 * flops / t / rate, "%"});
+      out.push_back(time_of("train step" + tag, t, 1e3, "ms"));
+      out.push_back(rate_of("train tokens/s" + tag, t, tokens, "tokens/s"));
+      out.push_back(rate_of("train MFU" + tag, t, 100.0 * flops / rate, "%"));
       const double peak = peak_memory_mb(device);
       if (peak >= 0) out.push_back({"device", "train peak memory" + tag, peak, "MB"});
     }
@@ -230,15 +210,15 @@ std::vector<Measurement> run_device_suite(const BenchOptions& options) {
   {
     torch::manual_seed(0);
     DiT model(s.dit);
-    randomize(*model);
+    randomize_weights(*model);
     model->to(device);
     model->eval();
     MelVAE vae(s.vae);
-    randomize(*vae);
+    randomize_weights(*vae);
     vae->to(device);
     vae->eval();
     HifiganGenerator vocoder(s.vocoder);
-    randomize(*vocoder);
+    randomize_weights(*vocoder);
     vocoder->remove_weight_norm();
     vocoder->to(device);
     vocoder->eval();
@@ -251,33 +231,42 @@ std::vector<Measurement> run_device_suite(const BenchOptions& options) {
     DiTInputs in = song_inputs(s, 2, frames, device);
     in.cond_keep[1].fill_(false);
     in.lyrics_keep[1].fill_(false);
-    double sampler = 0, decode = 0;
+    std::vector<double> sampler, decode;
     reset_peak_memory(device);
-    const double total = median(timer.run(std::min(warmup, 1), std::max(1, repeats / 4), [&] {
-      c10::InferenceMode guard;
-      const train::AutocastGuard autocast(device.type(), amp_for(cuda));
-      const auto t0 = std::chrono::steady_clock::now();
-      at::Tensor x = at::randn({1, frames, s.dit.latent_dim}, in.x.options());
-      for (int k = 0; k < kSteps; ++k) {
-        in.x = at::cat({x, x});
-        in.t = at::full({2}, static_cast<double>(k) / kSteps, in.x.options());
-        const at::Tensor v = model->forward(in).to(at::kFloat);
-        const at::Tensor guided = v[1] + kGuidance * (v[0] - v[1]);
-        x = x + guided.unsqueeze(0) / kSteps;
-      }
-      timer.sync();
-      const auto t1 = std::chrono::steady_clock::now();
-      const at::Tensor mel = vae->decode(x).to(at::kFloat);  // [1, n_mels, N]
-      const at::Tensor audio = vocoder->forward(mel);
-      timer.sync();
-      sampler = std::chrono::duration<double>(t1 - t0).count();
-      decode = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-      MUDIT_CHECK(audio.numel() > 0, ShapeError, "the vocoder made no audio");
-    }));
+    const std::vector<double> total = time_runs(
+        std::min(warmup, 1), std::max(1, repeats / 4),
+        [&] {
+          c10::InferenceMode guard;
+          const train::AutocastGuard autocast(device.type(), amp_for(cuda));
+          at::Tensor x;
+          sampler.push_back(time_once(
+              [&] {
+                x = at::randn({1, frames, s.dit.latent_dim}, in.x.options());
+                for (int k = 0; k < kSteps; ++k) {
+                  in.x = at::cat({x, x});
+                  in.t = at::full({2}, static_cast<double>(k) / kSteps, in.x.options());
+                  const at::Tensor v = model->forward(in).to(at::kFloat);
+                  const at::Tensor guided = v[1] + kGuidance * (v[0] - v[1]);
+                  x = x + guided.unsqueeze(0) / kSteps;
+                }
+              },
+              sync));
+          decode.push_back(time_once(
+              [&] {
+                const at::Tensor mel = vae->decode(x).to(at::kFloat);  // [1, n_mels, N]
+                const at::Tensor audio = vocoder->forward(mel);
+                MUDIT_CHECK(audio.numel() > 0, ShapeError, "the vocoder made no audio");
+              },
+              sync));
+        },
+        sync);
+    // The warm-up round's parts are not timed runs.
+    sampler.erase(sampler.begin(), sampler.end() - static_cast<std::ptrdiff_t>(total.size()));
+    decode.erase(decode.begin(), decode.end() - static_cast<std::ptrdiff_t>(total.size()));
     const std::string song = " " + std::to_string(static_cast<int>(s.song_seconds)) + " s song";
-    out.push_back({"device", "sampler" + song + at_scale, sampler, "s"});
-    out.push_back({"device", "decode + vocoder" + song + at_scale, decode, "s"});
-    out.push_back({"device", "end to end" + song + at_scale, total, "s"});
+    out.push_back(time_of("sampler" + song + at_scale, spread_of(sampler), 1, "s"));
+    out.push_back(time_of("decode + vocoder" + song + at_scale, spread_of(decode), 1, "s"));
+    out.push_back(time_of("end to end" + song + at_scale, spread_of(total), 1, "s"));
     const double peak = peak_memory_mb(device);
     if (peak >= 0) out.push_back({"device", "song peak memory" + at_scale, peak, "MB"});
   }

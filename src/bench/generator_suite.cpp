@@ -4,12 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "bench/common.h"
 #include "bench/python_baseline.h"
 #include "bench/suites.h"
 #include "mudit/core/fs.h"
@@ -51,23 +51,6 @@ DiTConfig medium() {
   c.max_frames = 1024;
   c.lyric_max_tokens = 256;
   return c;
-}
-
-// Random weights: DiT's initialisation zeroes the modulations and the output layer, which would
-// make every output zero and the agreement check empty. Matrices uniform in ±1/sqrt(fan in) (the
-// scale of PyTorch's Linear), vectors N(0, 0.1), the cross-attention norms' gains 1 + N(0, 0.1).
-void randomize(DiT& model) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : model->named_parameters()) {
-    at::Tensor w = p.value();
-    if (w.dim() >= 2) {
-      const double bound = 1.0 / std::sqrt(static_cast<double>(w.size(1)));
-      w.uniform_(-bound, bound);
-    } else {
-      w.normal_(0, 0.1);
-      if (p.key().find("norm_cross.weight") != std::string::npos) w.add_(1.0);
-    }
-  }
 }
 
 // b songs of up to `frames` frames exercising every input of the backbone: the songs shrink by
@@ -148,10 +131,6 @@ nlohmann::json to_json(DiTConfig c) {
   return j;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 std::vector<Measurement> run_generator_suite(const BenchOptions& options) {
@@ -173,7 +152,7 @@ std::vector<Measurement> run_generator_suite(const BenchOptions& options) {
     fs::create_directories(work);
     torch::manual_seed(0);
     DiT model(c.dit);
-    randomize(model);
+    randomize_weights(*model);
     save_safetensors(work / "weights.safetensors", state_dict(*model));
     // At least 7 timed rounds of each side, also for the big cases.
     const int repeats = std::max(std::min(options.repeats, 7), options.repeats / c.repeat_divisor);
@@ -232,13 +211,10 @@ std::vector<Measurement> run_generator_suite(const BenchOptions& options) {
     write_file_atomic(work / "config.json", cfg.dump());
     const auto python = BaselineWorker::start("generator", "dit_eager.py", work);
     if (!python) {
-      std::vector<double> times;
-      for (int i = 0; i < options.warmup + repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        forward();
-        if (i >= options.warmup) times.push_back(seconds_since(t0));
-      }
-      out.push_back({"generator", n + " sampling RTF C++", median(times) * kSteps / audio_s, "x"});
+      const Spread cpp = spread_of(time_runs(options.warmup, repeats, [&] { forward(); }));
+      const double scale = kSteps / audio_s;
+      out.push_back({"generator", n + " sampling RTF C++", cpp.median * scale, "x", cpp.low * scale,
+                     cpp.high * scale, ""});
       fs::remove_all(work);
       continue;
     }

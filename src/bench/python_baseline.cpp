@@ -5,11 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
+#include "bench/common.h"
 #include "mudit/core/error.h"
 #include "mudit/core/log.h"
 
@@ -131,11 +131,7 @@ nlohmann::json BaselineWorker::finish() {
 Interleaved interleave(int warmup, int repeats, const std::function<void()>& cpp,
                        BaselineWorker& python, const std::string& op) {
   Interleaved t;
-  auto time_cpp = [&] {
-    const auto t0 = std::chrono::steady_clock::now();
-    cpp();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
+  auto time_cpp = [&] { return time_once(cpp); };
   for (int i = 0; i < warmup + repeats; ++i) {
     double c, p;
     if (i % 2 == 0) {

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "bench/common.h"
 #include "bench/python_baseline.h"
 #include "bench/suites.h"
 #include "mudit/core/fs.h"
@@ -76,15 +76,7 @@ std::vector<Measurement> run_vocoder_suite(const BenchOptions& options) {
     write_file_atomic(work / "config.json", cfg.dump());
     const auto python = BaselineWorker::start("vocoder", "hifigan_eager.py", work);
     if (!python) {
-      std::vector<double> times;
-      for (int i = 0; i < options.warmup + options.repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        forward();
-        const double s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (i >= options.warmup) times.push_back(s);
-      }
-      const Spread cpp = spread_of(times);
+      const Spread cpp = spread_of(time_runs(options.warmup, options.repeats, [&] { forward(); }));
       out.push_back({"vocoder", c.name + " RTF C++", cpp.median / audio_s, "x", cpp.low / audio_s,
                      cpp.high / audio_s, ""});
       continue;

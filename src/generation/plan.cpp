@@ -448,6 +448,29 @@ void set_chords_per_bar(MusicalPlan& plan, const std::vector<std::string>& symbo
   plan.chords_end = plan.duration;
 }
 
+std::vector<std::string> key_progression(const PlanKey& key) {
+  struct Degree {
+    int offset;
+    const char* quality;
+  };
+  static const Degree kMajor[] = {{0, ""}, {7, ""}, {9, "m"}, {5, ""}};   // I V vi IV
+  static const Degree kMinor[] = {{0, "m"}, {8, ""}, {3, ""}, {10, ""}};  // i VI III VII
+  // Spelt as the key signature spells them: flats in F, Bb, Eb, Ab major and their relative
+  // minors (and Bb, Eb minor), sharps elsewhere ("Fm Db Ab Eb", "Em C G D").
+  static const char* const kSharps[] = {"C",  "C#", "D",  "D#", "E",  "F",
+                                        "F#", "G",  "G#", "A",  "A#", "B"};
+  static const char* const kFlats[] = {"C",  "Db", "D",  "Eb", "E",  "F",
+                                       "Gb", "G",  "Ab", "A",  "Bb", "B"};
+  const int tonic = (key.tonic % 12 + 12) % 12;
+  const int major_tonic = key.minor ? (tonic + 3) % 12 : tonic;  // the relative major
+  const bool flats = major_tonic == 5 || major_tonic == 10 || major_tonic == 3 ||
+                     major_tonic == 8 || (key.minor && (tonic == 10 || tonic == 3));
+  std::vector<std::string> symbols;
+  for (const Degree& d : key.minor ? kMinor : kMajor)
+    symbols.push_back(std::string((flats ? kFlats : kSharps)[(tonic + d.offset) % 12]) + d.quality);
+  return symbols;
+}
+
 std::string chord_symbol(const PlanChord& chord) {
   if (chord.root < 0) return "N";
   const std::string root = kPitchNames[chord.root % 12];

@@ -233,6 +233,12 @@ generation::MusicalPlan request_plan(const SongRequest& r, double duration, doub
     p.source[2] = "head";
   }
   p.has_key = !p.source[2].empty();
+  if (p.has_key && p.has_beats() && !p.has_chords()) {
+    // A key alone is heard weakly; its commonest progression makes it heard (README "Control
+    // accuracy"). A request that wants no harmony says so with "chords": ["N"].
+    generation::set_chords_per_bar(p, generation::key_progression(p.key));
+    p.source[1] = "progression";
+  }
   return p;
 }
 

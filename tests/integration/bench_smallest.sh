@@ -23,12 +23,26 @@ def need(name, cond, what):
         fails.append(f"missing measurement '{name}'")
     elif not cond(results[name]):
         fails.append(f"'{name}': {what}: {results[name]}")
+def expected_verdict(cpp, py):
+    # C++'s interquartile range wholly below PyTorch's: faster; wholly above: slower.
+    if cpp["iqr"][1] < py["iqr"][0]:
+        return "faster"
+    if cpp["iqr"][0] > py["iqr"][1]:
+        return "slower"
+    return "same"
 for pair in ["tiny RTF", "tiny sampling RTF", "tiny train step"]:
+    # The field is there and ordered (a median lies inside its own range by construction).
     for side in ["C++", "PyTorch"]:
-        need(f"{pair} {side}", lambda r: r["value"] > 0 and r["iqr"][0] <= r["value"] <= r["iqr"][1],
-             "a positive median inside its interquartile range")
-    need(f"{pair} speed-up", lambda r: r["verdict"] in ("faster", "same", "slower") and r["value"] > 0,
-         "a verdict")
+        need(f"{pair} {side}", lambda r: r["value"] > 0 and r["iqr"][0] <= r["iqr"][1],
+             "a positive median with its interquartile range")
+    if fails:
+        continue
+    cpp, py = results[f"{pair} C++"], results[f"{pair} PyTorch"]
+    # The speed-up is PyTorch's median over C++'s, and its verdict follows the ranges.
+    need(f"{pair} speed-up", lambda r: abs(r["value"] - py["value"] / cpp["value"]) <= 1e-6 * r["value"],
+         f"PyTorch's median over C++'s ({py['value']} / {cpp['value']})")
+    need(f"{pair} speed-up", lambda r: r["verdict"] == expected_verdict(cpp, py),
+         f"the verdict the ranges give ({expected_verdict(cpp, py)})")
 for name, tol in [("tiny max |C++ - PyTorch|", 1e-4), ("tiny forward |C++ - PyTorch|", 1e-4),
                   ("tiny first loss |C++ - PyTorch|", 1e-5)]:
     need(name, lambda r: 0 <= r["value"] <= tol and r["unit"] == f"<= {tol:g}", f"within {tol:g}")

@@ -226,7 +226,9 @@ TEST_F(GeneratorPipeline, PrepareThenTrainBothObjectives) {
     EXPECT_NEAR(a.plan.bpm, 140.0, 1e-9);
     EXPECT_EQ(a.plan.key.name(), "A major");
     EXPECT_EQ(a.plan.source[2], "description");
-    EXPECT_FALSE(a.plan.has_chords());
+    EXPECT_EQ(a.plan.source[1], "progression");  // the key's I-V-vi-IV, one chord per bar
+    ASSERT_FALSE(a.plan.chords.empty());
+    EXPECT_EQ(a.plan.chords[0].symbol, "A");
     pipeline::SongRequest slow = req;
     slow.bpm = 70;
     slow.chords = {"Am", "F", "C", "G"};

@@ -197,7 +197,64 @@ TEST(PlanHead, AnEditKeepsItsReferencesBeatsChordsAndKey) {
   EXPECT_DOUBLE_EQ(p.bpm, 120);
   EXPECT_EQ(p.key.name(), "C major");
   EXPECT_EQ(p.source[0], "request");
-  EXPECT_TRUE(p.chords.empty());
+  // The reference's chords belong to its bars, not to a new tempo: the key's progression instead.
+  EXPECT_EQ(p.source[1], "progression");
+  ASSERT_FALSE(p.chords.empty());
+  EXPECT_EQ(p.chords[0].symbol, "C");
+}
+
+// A key without chords gets its commonest progression, one chord per bar; a request that wants
+// no harmony says "N"; no key, no progression.
+TEST(PlanHead, AKeyWithoutChordsGetsItsProgression) {
+  EXPECT_EQ(key_progression(parse_key("C major")), (std::vector<std::string>{"C", "G", "Am", "F"}));
+  EXPECT_EQ(key_progression(parse_key("A minor")), (std::vector<std::string>{"Am", "F", "C", "G"}));
+  EXPECT_EQ(key_progression(parse_key("降B大调")),
+            (std::vector<std::string>{"Bb", "F", "Gm", "Eb"}));
+  EXPECT_EQ(key_progression(parse_key("F# minor")),
+            (std::vector<std::string>{"F#m", "D", "A", "E"}));
+  EXPECT_EQ(key_progression(parse_key("E major")),
+            (std::vector<std::string>{"E", "B", "C#m", "A"}));
+  EXPECT_EQ(key_progression(parse_key("Eb minor")),
+            (std::vector<std::string>{"Ebm", "B", "Gb", "Db"}));  // Cb is written B
+  for (int tonic = 0; tonic < 12; ++tonic) {  // the right tones whatever the spelling
+    for (const bool minor : {false, true}) {
+      const std::vector<std::string> p = key_progression({tonic, minor});
+      ASSERT_EQ(p.size(), 4u);
+      const PlanChord home = parse_chord(p[0]);
+      EXPECT_EQ(home.root, tonic);
+      EXPECT_EQ(home.tones[static_cast<size_t>((tonic + (minor ? 3 : 4)) % 12)], true);
+      EXPECT_EQ(parse_chord(p[1]).root, (tonic + (minor ? 8 : 7)) % 12);
+    }
+  }
+
+  pipeline::SongRequest r;
+  r.description = "民谣，F小调，78 BPM";
+  MusicalPlan p = pipeline::request_plan(r, 13, 0);
+  EXPECT_EQ(p.source[1], "progression");
+  ASSERT_EQ(p.chords.size(), 5u);  // 13 s at 78 BPM in 4/4: bars at 0, 3.08, 6.15, 9.23, 12.31 s
+  const std::vector<std::string> want = {"Fm", "Db", "Ab", "Eb", "Fm"};
+  for (size_t i = 0; i < p.chords.size(); ++i) {
+    EXPECT_EQ(p.chords[i].symbol, want[i]) << i;
+    EXPECT_NEAR(p.chords[i].start, static_cast<double>(i) * 4 * 60 / 78, 1e-9) << i;
+  }
+  EXPECT_DOUBLE_EQ(p.chords_end, 13);
+
+  r.chords = {"N"};
+  p = pipeline::request_plan(r, 13, 0);
+  EXPECT_EQ(p.source[1], "request");
+  ASSERT_FALSE(p.chords.empty());
+  EXPECT_EQ(p.chords[0].root, -1);
+
+  r = {};
+  r.description = "民谣，78 BPM";  // a tempo, no key
+  p = pipeline::request_plan(r, 13, 0);
+  EXPECT_TRUE(p.has_beats());
+  EXPECT_FALSE(p.has_chords());
+  EXPECT_TRUE(p.source[1].empty());
+  r.description = "F小调";  // a key, no tempo: no bars to put chords on
+  p = pipeline::request_plan(r, 13, 0);
+  EXPECT_TRUE(p.has_key);
+  EXPECT_FALSE(p.has_chords());
 }
 
 TEST(PlanHead, DescriptionScoresKnownValues) {

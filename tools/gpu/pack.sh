@@ -67,6 +67,7 @@ fi
 
 {
   echo "torch $torch_version"
+  echo "site $site"   # where the packing machine keeps torch and the nvidia wheels
   echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+changes')"
   echo "packed $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$tmp/stamp.txt"

@@ -157,8 +157,10 @@ struct MelConfig {
 /// main lobe of +-47 Hz, so below ~300 Hz a pure tone lights the neighbouring pitch classes as
 /// much as its own (measured: the peak class is right from 311 Hz up, wrong at 196-247 Hz).
 /// Throws ConfigError for an empty range or sigma <= 0.
-torch::Tensor mel_chroma_matrix(const MelConfig& mel, double f_min = 300.0, double f_max = 2000.0,
-                                double sigma = 0.5);
+constexpr double kChromaFMin = 300.0;
+constexpr double kChromaFMax = 2000.0;
+torch::Tensor mel_chroma_matrix(const MelConfig& mel, double f_min = kChromaFMin,
+                                double f_max = kChromaFMax, double sigma = 0.5);
 
 /// Computes a MelConfig's spectrogram. The window and filterbank are built once per
 /// (device, dtype) the first time an input arrives there and reused afterwards (thread-safe;

@@ -155,6 +155,13 @@ void set_beat_grid(MusicalPlan& plan, double bpm, int beats_per_bar, double firs
 /// downbeats. Needs beats. Throws DataError naming the bad symbol.
 void set_chords_per_bar(MusicalPlan& plan, const std::vector<std::string>& symbols);
 
+/// The chords a key implies when a request or description gives a key but no chords, one per
+/// bar: I–V–vi–IV in major, i–VI–III–VII in minor (the commonest four-bar loops of pop and of
+/// the synthetic corpus's styles). A key without harmony is followed weakly — the tiny MuSiT's
+/// songs from key-only plans reached 0.537 weighted key against 0.812 with chords (README
+/// "Control accuracy") — because chords are what make a key heard.
+std::vector<std::string> key_progression(const PlanKey& key);
+
 /// A chord symbol: root (C, C#, Db, ..., B), quality (""
 /// major, m / min minor, dim, aug / +, sus2, sus4, 5, 6, m6, 7, maj7 / M7, m7 / min7, m7b5,
 /// dim7, 9, add9), optional "/bass" (added to the tones); "N" = no chord. Throws DataError.

@@ -23,9 +23,9 @@ namespace {
 /// L1 on the normalised log-mel is dominated by loudness and timbre; this term is about which
 /// pitches sound, what key and chord estimators read.
 struct ChromaLossConfig {
-  double weight = 0;     ///< 0: off (the validation still reports valid/chroma_l1)
-  double f_min = 300.0;  ///< where the MuDiT mel resolves semitones (see mel_chroma_matrix)
-  double f_max = 2000.0;
+  double weight = 0;           ///< 0: off (the validation still reports valid/chroma_l1)
+  double f_min = kChromaFMin;  ///< where the MuDiT mel resolves semitones
+  double f_max = kChromaFMax;
 
   template <class V>
   void visit(V& v) {
