@@ -14,7 +14,7 @@ start=$(date +%s)
 built=$(date +%s)
 
 log="$ROOT/build/ctest.log"
-ctest --test-dir "$ROOT/build" -LE gpu --output-on-failure -j"$(nproc)" --timeout 1500 "$@" 2>&1 |
+ctest --test-dir "$ROOT/build" -LE gpu --output-on-failure -j"$(nproc)" --timeout 600 "$@" 2>&1 |
   tee "$log"
 status=${PIPESTATUS[0]}
 
