@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "mudit/core/device.h"
@@ -191,6 +192,21 @@ std::optional<fs::path> resume_dir(const RunConfig& run, CheckpointManager& mana
   return manager.resolve(std::stoll(run.resume));
 }
 
+// One line per process that trains this run, appended when it starts: the step it starts from
+// (0 for a fresh run, else the checkpoint it resumed), so a resume can be told from a restart.
+void record_session(const fs::path& run_dir, int64_t from_step, int64_t total_steps, int world) {
+  const nlohmann::json j = {
+      {"time",
+       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()},
+      {"from_step", from_step},
+      {"steps", total_steps},
+      {"world_size", world}};
+  std::ofstream out(run_dir / "sessions.jsonl", std::ios::app);
+  out << j.dump() << "\n";
+  out.flush();
+  MUDIT_CHECK(out.good(), IoError, "cannot append to ", (run_dir / "sessions.jsonl").string());
+}
+
 double now_seconds() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
@@ -263,6 +279,7 @@ TrainResult train(const RunConfig& run, Task& task, std::shared_ptr<dist::Comm> 
   std::unique_ptr<MetricsLog> metrics_log;
   if (main) {
     write_config_file(run_dir, dump_config(run));
+    record_session(run_dir, first_step, total_steps, world);
     log::add_file((run_dir / "train.log").string());
     metrics_log = std::make_unique<MetricsLog>(run_dir, cfg.logging, total_steps, run.task);
   }

@@ -69,6 +69,16 @@ double max_diff(const std::map<std::string, at::Tensor>& a,
   return worst;
 }
 
+// The step each process that trained `run_dir` started from (its sessions.jsonl): 0 for a fresh
+// start, else the checkpoint it resumed. A run that silently restarted would show a 0.
+std::vector<int64_t> session_starts(const fs::path& run_dir) {
+  std::vector<int64_t> starts;
+  std::istringstream lines(read_file(run_dir / "sessions.jsonl"));
+  for (std::string line; std::getline(lines, line);)
+    starts.push_back(nlohmann::json::parse(line).at("from_step").get<int64_t>());
+  return starts;
+}
+
 bool bit_equal(const std::map<std::string, at::Tensor>& a,
                const std::map<std::string, at::Tensor>& b) {
   if (a.size() != b.size()) return false;
@@ -112,6 +122,7 @@ TEST(Trainer, ResumeIsBitIdentical) {
   train(toy_run(dir / "split", {"train.steps=3"}));
   const TrainResult resumed = train(toy_run(dir / "split", {"train.steps=6"}));
   EXPECT_EQ(resumed.step, 6);
+  EXPECT_EQ(session_starts(dir / "split"), (std::vector<int64_t>{0, 3}));  // resumed, not redone
   EXPECT_TRUE(bit_equal(final_weights(dir / "straight"), final_weights(dir / "split")));
   const auto ema_a =
       load_safetensors(CheckpointManager(dir / "straight" / "checkpoints").resolve() /
@@ -349,6 +360,8 @@ TEST(TrainerCli, SigtermCheckpointsAndExits143ThenResumes) {
                         " --run-dir " + run.string() + " --steps " + std::to_string(stopped + 3)),
             0);
   EXPECT_EQ(CheckpointManager(run / "checkpoints").latest(), stopped + 3);
+  // The second process started from the checkpoint SIGTERM wrote and ran only 3 steps.
+  EXPECT_EQ(session_starts(run), (std::vector<int64_t>{0, stopped}));
 }
 
 pid_t spawn_train(const std::string& cfg, const fs::path& run, int64_t steps) {
@@ -390,13 +403,17 @@ model: {in_dim: 4, dim: 16, depth: 2, heads: 2, seq_len: 8}
             0);
   const fs::path run = dir / "killed";
   std::mt19937 rng(20261203);
-  std::uniform_int_distribution<int> delay_ms(0, 40);
+  // A kill comes 0-20 ms after the run has checkpointed its target step; targets in the first
+  // half leave at least 15 steps, each with a checkpoint written, so every kill lands inside.
+  std::uniform_int_distribution<int> delay_ms(0, 20);
   std::vector<int64_t> targets;  // the checkpointed step after which each kill comes
-  std::uniform_int_distribution<int64_t> step(1, total - 2);
+  std::uniform_int_distribution<int64_t> step(1, total / 2);
   for (int i = 0; i < 10; ++i) targets.push_back(step(rng));
   std::sort(targets.begin(), targets.end());
   int kills = 0;
+  std::vector<int64_t> expected_starts;  // the latest checkpoint as each process starts
   for (const int64_t target : targets) {
+    expected_starts.push_back(CheckpointManager(run / "checkpoints").latest().value_or(0));
     const pid_t pid = spawn_train(cfg, run, total);
     for (int i = 0; i < 3000; ++i) {  // until the run has passed `target`, or finished
       const auto latest = CheckpointManager(run / "checkpoints").latest();
@@ -411,8 +428,10 @@ model: {in_dim: 4, dim: 16, depth: 2, heads: 2, seq_len: 8}
       ++kills;  // it was still running: a real interruption
   }
   std::cout << "  " << kills << " of 10 kills interrupted the run\n";
-  EXPECT_GE(kills, 5) << "most kills should land before the run ends";
+  EXPECT_EQ(kills, 10) << "every kill must land inside the run";
   int status = 0;
+  expected_starts.push_back(CheckpointManager(run / "checkpoints").latest().value_or(0));
+  ASSERT_LT(expected_starts.back(), total);  // the last process still had steps to run
   const pid_t last = spawn_train(cfg, run, total);
   ::waitpid(last, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -423,6 +442,15 @@ model: {in_dim: 4, dim: 16, depth: 2, heads: 2, seq_len: 8}
         .tensors;
   };
   EXPECT_TRUE(bit_equal(ema(dir / "straight"), ema(run)));
+  // Every process resumed from the checkpoint that was there when it started (a process killed
+  // during start-up may have written no line, so the record is a subsequence of the starts).
+  const std::vector<int64_t> starts = session_starts(run);
+  ASSERT_FALSE(starts.empty());
+  EXPECT_EQ(starts.back(), expected_starts.back());
+  EXPECT_GT(starts.back(), 0);
+  EXPECT_TRUE(
+      std::includes(expected_starts.begin(), expected_starts.end(), starts.begin(), starts.end()))
+      << "a process started from a step other than the latest checkpoint";
 }
 
 // The disk fills up (RLIMIT_FSIZE) while a checkpoint is written: one clear error, a non-zero
@@ -465,6 +493,8 @@ model: {in_dim: 4, dim: 96, depth: 2, heads: 2, seq_len: 8}
   // With room again the run resumes from that checkpoint and finishes.
   ASSERT_EQ(run_command(train + " --steps 4"), 0);
   EXPECT_EQ(CheckpointManager(run / "checkpoints").latest(), 4);
+  // Both later processes started from step 2, the checkpoint the full disk left intact.
+  EXPECT_EQ(session_starts(run), (std::vector<int64_t>{0, 2, 2}));
 }
 
 // A preset's schedule pinned to its own length (toy.yaml: steps 200, total_steps 200) follows
