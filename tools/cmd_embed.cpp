@@ -35,7 +35,7 @@ Runner setup_embed(CLI::App& app, CommonOptions& common) {
       ->type_name("FILE");
   app.add_option("--batch-size", f->batch, "texts (or windows) per forward pass")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   add_common_options(app, common);
   return [&common, f] {
     apply_common_options(common);

@@ -3,8 +3,10 @@
 
 #include "cli/codec_options.h"
 #include "commands.h"
+#include "mudit/audio/io.h"
 #include "mudit/core/device.h"
 #include "mudit/core/log.h"
+#include "mudit/core/safetensors.h"
 #include "mudit/pipeline/codec.h"
 
 namespace mudit::cli {
@@ -31,6 +33,7 @@ Runner setup_encode(CLI::App& app, CommonOptions& common) {
   return [&common, f] {
     apply_common_options(common);
     const ChunkConfig chunks = chunk_config(common, f->codec_flags);
+    audio::probe_audio(f->input);  // a bad input is named before the codec loads
     Codec codec = load_codec(resolve_model_file(f->codec), parse_device(common.device));
     std::unique_ptr<train::ProgressBar> bar;
     const bool normalize = !f->raw && codec->has_latent_stats();
@@ -62,6 +65,7 @@ Runner setup_decode(CLI::App& app, CommonOptions& common) {
     apply_common_options(common);
     const ChunkConfig chunks = chunk_config(common, f->codec_flags);
     const auto write = write_options(f->codec_flags);
+    SafetensorsReader(f->input).entry("latents");  // named before the codec loads
     Codec codec = load_codec(resolve_model_file(f->codec), parse_device(common.device));
     std::unique_ptr<train::ProgressBar> bar;
     const int64_t samples = pipeline::decode_file(*codec, f->input, f->out, chunks, write,

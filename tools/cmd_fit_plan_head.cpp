@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "mudit/core/error.h"
@@ -61,10 +62,13 @@ Runner setup_fit_plan_head(CLI::App& app, CommonOptions& common) {
     MUDIT_CHECK(f->fit.key_confidence > 0 && f->fit.key_confidence <= 1, ConfigError,
                 "--key-confidence must be in (0, 1]");
     torch::NoGradGuard no_grad;
-    ChinMu chinmu = load_chinmu(resolve_model_file(f->chinmu));
-    chinmu->eval();
+    // The manifests first: a bad one is named before ChinMu loads.
     const pipeline::DescribedSongs train =
         pipeline::read_described_songs(f->manifest, f->max_songs);
+    std::optional<pipeline::DescribedSongs> valid;
+    if (!f->valid.empty()) valid = pipeline::read_described_songs(f->valid);
+    ChinMu chinmu = load_chinmu(resolve_model_file(f->chinmu));
+    chinmu->eval();
     if (train.skipped > 0)
       log::warn(f->manifest, ": ", train.skipped, " songs without tempo, meter and key left out");
     log::info("plan head: embedding ", train.texts.size(), " descriptions of ", train.ids.size(),
@@ -74,8 +78,8 @@ Runner setup_fit_plan_head(CLI::App& app, CommonOptions& common) {
     print_header();
     print_scores("fit", "text", pipeline::score_description_plans(train));
     print_scores("fit", "text+head", pipeline::score_description_plans(train, head->read(x)));
-    if (!f->valid.empty()) {
-      const pipeline::DescribedSongs v = pipeline::read_described_songs(f->valid);
+    if (valid) {
+      const pipeline::DescribedSongs& v = *valid;
       const at::Tensor xv = chinmu->embed_texts(v.texts, 256).cpu();
       print_scores("valid", "text", pipeline::score_description_plans(v));
       print_scores("valid", "text+head", pipeline::score_description_plans(v, head->read(xv)));

@@ -53,7 +53,7 @@ Runner setup_search(CLI::App& app, CommonOptions& common) {
   app.add_option("--text", *query, "the query")->required();
   app.add_option("--mode", *mode, "text (against audio), lyrics, or mix (default text)")
       ->check(CLI::IsMember({"text", "lyrics", "mix"}));
-  app.add_option("--k", *k, "hits (default 10)")->check(CLI::PositiveNumber);
+  app.add_option("--k", *k, "hits (default 10)")->check(at_least(1));
   add_common_options(app, common);
   app.footer("Prints one JSON line per hit, best first: rank, id, score, description.");
   return [&common, dir, query, mode, k] {

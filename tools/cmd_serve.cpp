@@ -1,6 +1,7 @@
 // mudit serve / mudit passwd: the retrieval service and its users (mudit/retrieval/server.h).
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -71,6 +72,9 @@ Runner setup_passwd(CLI::App& app, CommonOptions& common) {
   app.footer("Reads the password from the first line of standard input; stores an Argon2id hash.");
   return [&common, users, user] {
     apply_common_options(common);
+    // The name and the users file first: nobody types a password for a refused request.
+    retrieval::check_user_name(*user);
+    if (std::filesystem::exists(*users)) retrieval::read_users(*users);
     std::string password;
     if (isatty(STDIN_FILENO)) std::cerr << "password for " << *user << ": " << std::flush;
     std::getline(std::cin, password);

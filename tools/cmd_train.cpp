@@ -56,7 +56,7 @@ Runner setup_train(CLI::App& app, CommonOptions& common) {
   app.add_option("--run-dir", flags->run_dir, "run folder (overrides run_dir)")->type_name("DIR");
   app.add_option("--resume", flags->resume, "auto (latest checkpoint if any), never, or a step");
   app.add_option("--steps", flags->steps, "optimizer steps (overrides train.steps)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   CLI::App* sub = &app;
   return [&common, flags, sub] {
     apply_common_options(common);

@@ -1,10 +1,13 @@
 // mudit vocode: mels (or audio, through the vocoder's mel recipe) to audio with HiFi-GAN.
+#include <filesystem>
 #include <memory>
 
 #include "cli/codec_options.h"
 #include "commands.h"
+#include "mudit/audio/io.h"
 #include "mudit/core/device.h"
 #include "mudit/core/log.h"
+#include "mudit/core/safetensors.h"
 #include "mudit/pipeline/codec.h"
 
 namespace mudit::cli {
@@ -29,6 +32,11 @@ Runner setup_vocode(CLI::App& app, CommonOptions& common) {
     apply_common_options(common);
     const ChunkConfig chunks = chunk_config(common, f->codec_flags);
     const auto write = write_options(f->codec_flags);
+    // A bad input is named before the vocoder loads.
+    if (std::filesystem::path(f->input).extension() == ".safetensors")
+      SafetensorsReader(f->input).entry("mel");
+    else
+      audio::probe_audio(f->input);
     Vocoder vocoder = load_vocoder(resolve_model_file(f->vocoder), parse_device(common.device));
     std::unique_ptr<train::ProgressBar> bar;
     const int64_t samples = pipeline::vocode_file(vocoder, f->input, f->out, chunks, write,

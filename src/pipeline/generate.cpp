@@ -14,6 +14,7 @@
 #include "mudit/core/config.h"
 #include "mudit/core/error.h"
 #include "mudit/core/fs.h"
+#include "mudit/core/utf8.h"
 #include "mudit/diffusion/ddpm.h"
 #include "mudit/diffusion/guidance.h"
 #include "mudit/diffusion/samplers.h"
@@ -53,6 +54,7 @@ struct BundleFiles {
 }  // namespace
 
 SongRequest SongRequest::from_json(const std::string& line, const std::string& where) {
+  utf8::require_valid(line, where);
   const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   MUDIT_CHECK(j.is_object(), DataError, where, ": not a JSON object");
   SongRequest r;

@@ -48,6 +48,15 @@ PrepareReport prepare(const PrepareConfig& config,
   const c10::Device device = parse_device(config.device);
   torch::NoGradGuard no_grad;
 
+  // The manifest first: a bad one is named before the models load.
+  std::map<std::string, data::ManifestEntry> entries;
+  int64_t listed = 0;
+  for (auto& e : data::read_manifest(config.manifest)) {
+    if (config.split != "all" && e.split != config.split) continue;
+    ++listed;
+    entries.emplace(e.id, std::move(e));
+  }
+  MUDIT_CHECK(listed > 0, DataError, config.manifest, ": no songs in split '", config.split, "'");
   const fs::path codec_file = resolve_model_file(config.codec);
   const auto no_stats = [&] {
     MUDIT_THROW(ConfigError, codec_file.string(),
@@ -69,14 +78,6 @@ PrepareReport prepare(const PrepareConfig& config,
   const text::G2P g2p(config.g2p);
   const text::PhonemeVocab vocab(config.tones);
 
-  std::map<std::string, data::ManifestEntry> entries;
-  int64_t listed = 0;
-  for (auto& e : data::read_manifest(config.manifest)) {
-    if (config.split != "all" && e.split != config.split) continue;
-    ++listed;
-    entries.emplace(e.id, std::move(e));
-  }
-  MUDIT_CHECK(listed > 0, DataError, config.manifest, ": no songs in split '", config.split, "'");
   data::AudioSegmentConfig ac;
   ac.manifest = config.manifest;
   ac.sample_rate = codec->sample_rate();

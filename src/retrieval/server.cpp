@@ -151,9 +151,13 @@ std::map<std::string, std::string> read_users(const fs::path& file) {
   return users;
 }
 
-void set_user(const fs::path& file, const std::string& name, const std::string& password) {
+void check_user_name(const std::string& name) {
   MUDIT_CHECK(valid_name(name), ConfigError, "passwd: user names are [A-Za-z0-9._-]+, not '", name,
               "'");
+}
+
+void set_user(const fs::path& file, const std::string& name, const std::string& password) {
+  check_user_name(name);
   std::map<std::string, std::string> users;
   if (fs::exists(file)) users = read_users(file);
   users[name] = hash_password(password);

@@ -29,6 +29,10 @@ struct CommonOptions {
 
 void add_common_options(CLI::App& app, CommonOptions& opts);
 
+/// A check that a number is at least `min`: "must be at least 1, got 0" (CLI11's own
+/// PositiveNumber prints the double range up to 1.8e308).
+CLI::Validator at_least(int64_t min);
+
 /// Applies --log-level and --threads and checks --device; call first in every runner.
 void apply_common_options(const CommonOptions& opts);
 

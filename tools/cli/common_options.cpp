@@ -7,6 +7,17 @@
 
 namespace mudit::cli {
 
+CLI::Validator at_least(int64_t min) {
+  return CLI::Validator(
+      [min](std::string& value) -> std::string {
+        int64_t n = 0;
+        if (!CLI::detail::lexical_cast(value, n)) return "'" + value + "' is not a whole number";
+        if (n < min) return "must be at least " + std::to_string(min) + ", got " + value;
+        return {};
+      },
+      ">= " + std::to_string(min));
+}
+
 void add_common_options(CLI::App& app, CommonOptions& opts) {
   app.add_option("--config", opts.configs, "YAML config file (repeatable; later files win)")
       ->type_name("FILE");

@@ -134,6 +134,8 @@ std::string hash_password(const std::string& password);
 bool verify_password(const std::string& encoded, const std::string& password);
 /// A users file: "name:encoded-hash" per line ('#' comments). Throws IoError / DataError.
 std::map<std::string, std::string> read_users(const std::filesystem::path& file);
+/// Throws ConfigError naming `name` unless it is [A-Za-z0-9._-]+.
+void check_user_name(const std::string& name);
 /// Adds or replaces `name` in the users file (created if missing), atomically. Names are
 /// [A-Za-z0-9._-]+; the password must not be empty (ConfigError).
 void set_user(const std::filesystem::path& file, const std::string& name,
