@@ -15,7 +15,8 @@
 #
 # For tests (tests/integration/demo_small.sh): DEMO_TRAIN_STEPS (every training's steps instead
 # of the configs'), DEMO_FLOOR (0.75: the codec round trip's beat F and tempo floor),
-# DEMO_CEILING_SONGS (24), MUDIT_DEMO_SKIP_BUILD (use the build as it is), MUDIT (the binary).
+# DEMO_KEY_FLOOR (0.6: its weighted key floor), DEMO_CEILING_SONGS (24), MUDIT_DEMO_SKIP_BUILD
+# (use the build as it is), MUDIT (the binary).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SONGS=400
@@ -38,7 +39,7 @@ case "$SONGS$HELDOUT" in *[!0-9]*|'') echo "demo: --songs and --heldout take num
 [ -n "${MUDIT_DEMO_SKIP_BUILD:-}" ] || "$ROOT/tools/bootstrap.sh"
 MUDIT=${MUDIT:-$ROOT/build/bin/mudit}
 WORK="$OUT/work" BUNDLE="$OUT/bundle"
-FLOOR=${DEMO_FLOOR:-0.75} CEILING_SONGS=${DEMO_CEILING_SONGS:-24}
+FLOOR=${DEMO_FLOOR:-0.75} KEY_FLOOR=${DEMO_KEY_FLOOR:-0.6} CEILING_SONGS=${DEMO_CEILING_SONGS:-24}
 steps() {  # the --set arguments that replace a training's steps under DEMO_TRAIN_STEPS
   [ -n "${DEMO_TRAIN_STEPS:-}" ] || return 0
   local n=$DEMO_TRAIN_STEPS w=$(( DEMO_TRAIN_STEPS / 5 )) s
@@ -101,7 +102,7 @@ if [ ! -f "$BUNDLE/pipeline.yaml" ]; then
     mv "$WORK/ceiling.json.tmp" "$WORK/ceiling.json"
   fi
   # The floor: a codec that loses the beats gives hums, whatever the generator learns.
-  python3 - "$WORK/ceiling.json" "$FLOOR" <<'PY'
+  python3 - "$WORK/ceiling.json" "$FLOOR" "$KEY_FLOOR" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 real, trip = c["audio"], c["round_trip"]
@@ -114,6 +115,13 @@ low = [k for k in ("beat_f", "tempo_within_8pct") if trip[k] < floor]
 if low:
     print(f"demo: error: the codec's round trip keeps {', '.join(low)} below {floor}: its songs "
           "would not keep their beats. Train the mel VAE longer (raise train.steps in "
+          "configs/demo/mel_vae.yaml), then rerun tools/demo.sh --retrain", file=sys.stderr)
+    sys.exit(4)
+key_floor = float(sys.argv[3])
+if trip["key_weighted"] < key_floor:
+    print(f"demo: error: the codec's round trip keeps the key at {trip['key_weighted']:.3f} "
+          f"(weighted; the real songs {real['key_weighted']:.3f}), below {key_floor}: its songs "
+          "would not keep their keys. Train the mel VAE longer (raise train.steps in "
           "configs/demo/mel_vae.yaml), then rerun tools/demo.sh --retrain", file=sys.stderr)
     sys.exit(4)
 PY

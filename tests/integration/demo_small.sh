@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 # shellcheck source=cli_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 need_soundfont
-export MUDIT MUDIT_DEMO_SKIP_BUILD=1 DEMO_TRAIN_STEPS=20 DEMO_FLOOR=0 DEMO_CEILING_SONGS=4
+export MUDIT MUDIT_DEMO_SKIP_BUILD=1 DEMO_TRAIN_STEPS=20 DEMO_FLOOR=0 DEMO_KEY_FLOOR=0 DEMO_CEILING_SONGS=4
 D=$work/demo
 demo() { bash "$ROOT/tools/demo.sh" --songs 16 --heldout 2 --out "$D" "$@"; }
 
@@ -81,6 +81,10 @@ rm -rf "$D/bundle"
 DEMO_FLOOR=1.01 check demo-codec-floor 4 demo
 expect_in demo-floor-says-what-to-do "$work/err" "configs/demo/mel_vae.yaml"
 absent demo-floor-no-bundle "$D/bundle"
+# A codec that keeps the beats and loses the key stops it too.
+DEMO_KEY_FLOOR=1.01 check demo-codec-key-floor 4 demo
+expect_in demo-key-floor-names-the-key "$work/err" "would not keep their keys"
+absent demo-key-floor-no-bundle "$D/bundle"
 
 echo "$failures failure(s)"
 [ "$failures" = 0 ]
